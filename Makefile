@@ -1,0 +1,50 @@
+# tenderledger: every target sets itself up from a fresh clone.
+#   make demo   set up, then run the agency demo end to end
+#   make test   set up, then run Forge and the Python suites
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FORGE := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+export PATH := $(CURDIR)/scripts:$(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export TENDERLEDGER_SOLC := $(CURDIR)/scripts/solc
+
+.PHONY: setup demo test test-forge test-python compile check-artifacts lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	test -x $(FORGE) || { echo "forge binary missing from node_modules"; exit 1; }
+	touch $@
+
+compile: setup
+	$(BIN)/python scripts/compile_contracts.py
+
+check-artifacts: setup
+	$(BIN)/python scripts/compile_contracts.py --check
+
+# The native forge binary: the npm wrapper exits 0 even when tests fail.
+test-forge: setup
+	$(FORGE) test
+
+test-python: setup
+	$(BIN)/python -m pytest
+
+test: setup test-forge test-python
+
+demo: setup
+	$(BIN)/tenderledger demo
+
+lint: setup
+	$(BIN)/ruff check backend scripts tests
+	$(BIN)/ruff format --check backend scripts tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) node_modules contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache
