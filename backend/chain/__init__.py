@@ -1,0 +1,1 @@
+"""The only code that speaks JSON-RPC: artifacts, devnets, deployment, sending, reading."""
