@@ -8,10 +8,11 @@ BIN := $(VENV)/bin
 FORGE := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 export PATH := $(CURDIR)/scripts:$(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 export TENDERLEDGER_SOLC := $(CURDIR)/scripts/solc
+SCHEMA := backend/data/release-schema.json
 
-.PHONY: setup demo test test-forge test-python compile check-artifacts lint bench clean
+.PHONY: setup schema demo test test-forge test-python compile check-artifacts lint bench clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(SCHEMA)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +23,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	test -x $(FORGE) || { echo "forge binary missing from node_modules"; exit 1; }
 	touch $@
+
+# The pinned OCDS release schema: fetched once from PyPI and hash-checked, read offline after.
+$(SCHEMA): scripts/fetch_ocds_schema.py backend/ocds_schema.py $(VENV)/.installed
+	$(BIN)/python scripts/fetch_ocds_schema.py
+
+schema: $(SCHEMA)
 
 compile: setup
 	$(BIN)/python scripts/compile_contracts.py
@@ -47,4 +54,4 @@ lint: setup
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) node_modules contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(SCHEMA) contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache
