@@ -2,8 +2,10 @@
 
 Every failure a user can meet is a :class:`TenderledgerError`. Each says what went
 wrong (``str(error)``, one line) and what to do about it (:meth:`diagnostics`).
-The command line maps :attr:`exit_code` to its exit status: 2 for bad input or
-usage, 1 for everything else.
+The command line maps :attr:`exit_code` to its exit status: 2 for bad input, usage
+or configuration, 3 when the chain cannot be used (unreachable, not the deployed
+ledger, a refusal), 1 for everything else. Exit 1 from ``verify`` and ``anchor``
+thus always means a notice failed, never that the check could not run.
 """
 
 from __future__ import annotations
@@ -64,9 +66,13 @@ class UsageError(InputError):
 class ConfigurationError(TenderledgerError):
     """Settings, deployment file or environment that do not fit together."""
 
+    exit_code = 2
+
 
 class KeystoreError(TenderledgerError):
     """A seal keystore that is missing, unreadable, or locked with another password."""
+
+    exit_code = 2
 
 
 class SchemaUnavailableError(ConfigurationError):
@@ -78,6 +84,8 @@ class SchemaUnavailableError(ConfigurationError):
 
 class ChainError(TenderledgerError):
     """Anything that went wrong while talking to the chain."""
+
+    exit_code = 3
 
 
 class NodeBinaryMissingError(ChainError):
@@ -95,7 +103,9 @@ class DeploymentMismatchError(ChainError):
 class LedgerRevertError(ChainError):
     """The ledger contract refused a transaction; ``reason`` is the decoded custom error."""
 
-    def __init__(self, reason: str, args: dict[str, object] | None = None, *, hint: str | None = None) -> None:
+    def __init__(
+        self, reason: str, args: dict[str, object] | None = None, *, hint: str | None = None
+    ) -> None:
         self.reason = reason
         self.revert_args = dict(args or {})
         detail = ", ".join(f"{k}={v}" for k, v in self.revert_args.items())
@@ -111,3 +121,14 @@ class StoreError(TenderledgerError):
 
 class VerificationError(TenderledgerError):
     """A verification could not be carried out (not: a notice failed verification)."""
+
+
+# ---------------------------------------------------------------- digests and proofs
+
+
+class DigestFormatError(InputError):
+    """Text given as a digest that is not 64 hexadecimal digits."""
+
+
+class ProofFormatError(InputError):
+    """A Merkle proof (as a receipt carries it) that is not in a known, well-formed format."""

@@ -135,8 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {target.relative_to(ROOT)} (solc {artifact['compiler']['version']})")
     if stale:
         for path in stale:
-            print(f"stale artifact: {path} differs from a fresh compile; run scripts/compile_contracts.py",
-                  file=sys.stderr)
+            print(
+                f"stale artifact: {path} differs from a fresh compile; run scripts/compile_contracts.py",
+                file=sys.stderr,
+            )
         return 1
     if args.check:
         print(f"artifacts match a fresh compile: {', '.join(sorted(artifacts))}")

@@ -12,8 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_committed_artifacts_match_a_fresh_compile() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "compile_contracts.py"), "--check"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "compile_contracts.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "artifacts match a fresh compile" in result.stdout
 

@@ -29,7 +29,7 @@ def test_a_missing_schema_says_to_run_make_setup(tmp_path: Path) -> None:
         load_release_schema(tmp_path / "release-schema.json")
     assert "not installed" in str(raised.value)
     assert "make setup" in raised.value.diagnostics()
-    assert raised.value.exit_code == 1
+    assert raised.value.exit_code == 2  # a set-up problem, not a failed notice
 
 
 def test_an_altered_schema_is_refused(tmp_path: Path) -> None:

@@ -56,7 +56,9 @@ def load_artifact(name: str = LEDGER) -> ContractArtifact:
         ) from exc
     data = json.loads(text)
     if data.get("format") != ARTIFACT_FORMAT:
-        raise ConfigurationError(f"artifact {name}.json has format {data.get('format')!r}, expected {ARTIFACT_FORMAT}")
+        raise ConfigurationError(
+            f"artifact {name}.json has format {data.get('format')!r}, expected {ARTIFACT_FORMAT}"
+        )
     ranges = tuple(
         sorted((ref["start"], ref["length"]) for refs in data["immutableReferences"].values() for ref in refs)
     )

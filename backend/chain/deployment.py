@@ -46,8 +46,9 @@ class Deployment:
         except ValueError as exc:
             raise ConfigurationError(f"deployment file {path} is not valid JSON: {exc}") from exc
         if data.get("format") != DEPLOYMENT_FORMAT:
-            raise ConfigurationError(f"deployment file {path} has format {data.get('format')!r}, "
-                                     f"expected {DEPLOYMENT_FORMAT}")
+            raise ConfigurationError(
+                f"deployment file {path} has format {data.get('format')!r}, expected {DEPLOYMENT_FORMAT}"
+            )
         try:
             return cls(**data)
         except TypeError as exc:

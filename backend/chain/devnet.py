@@ -89,7 +89,9 @@ def find_binary(engine: Engine) -> list[str]:
     override = os.environ.get(f"TENDERLEDGER_{engine.upper()}")
     if override:
         if not Path(override).is_file():
-            raise NodeBinaryMissingError(f"{engine} not found at {override} (from TENDERLEDGER_{engine.upper()})")
+            raise NodeBinaryMissingError(
+                f"{engine} not found at {override} (from TENDERLEDGER_{engine.upper()})"
+            )
         return [override]
     root = project_root()
     if root is not None:
@@ -132,27 +134,37 @@ def free_port() -> int:
 def rpc_request(url: str, method: str, params: list[Any] | None = None, *, timeout: float = 5.0) -> Any:
     """One raw JSON-RPC call, without web3 (used for readiness checks)."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL is ours
+    if not url.startswith(("http://", "https://")):
+        raise ChainError(f"not an HTTP JSON-RPC URL: {url}")
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
         reply = json.loads(response.read())
     if "error" in reply:
         raise ChainError(f"{method} failed: {reply['error'].get('message', reply['error'])}")
     return reply["result"]
 
 
-def wait_until_ready(url: str, *, process: subprocess.Popen[bytes] | None, log_path: Path | None,
-                     timeout: float = READY_TIMEOUT_S) -> int:
+def wait_until_ready(
+    url: str,
+    *,
+    process: subprocess.Popen[bytes] | None,
+    log_path: Path | None,
+    timeout: float = READY_TIMEOUT_S,
+) -> int:
     """Poll ``eth_chainId`` until the node answers; returns the chain id."""
     deadline = time.monotonic() + timeout
     while True:
         if process is not None and process.poll() is not None:
-            raise ChainError(f"node exited with status {process.returncode} before it answered"
-                             + _log_tail(log_path))
+            raise ChainError(
+                f"node exited with status {process.returncode} before it answered" + _log_tail(log_path)
+            )
         try:
             return int(rpc_request(url, "eth_chainId", timeout=2.0), 16)
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             if time.monotonic() > deadline:
-                raise NetworkError(f"node at {url} did not answer within {timeout:.0f} s" + _log_tail(log_path)) from None
+                raise NetworkError(
+                    f"node at {url} did not answer within {timeout:.0f} s" + _log_tail(log_path)
+                ) from None
             time.sleep(0.1)
 
 
@@ -180,8 +192,9 @@ def _pid_alive(pid: int) -> bool:
 class ManagedDevnet:
     """A background Anvil or Ganache whose state lives under ``home/devnet``."""
 
-    def __init__(self, home: Path, engine: Engine | str = Engine.ANVIL, *,
-                 state_interval: int = ANVIL_STATE_INTERVAL_S) -> None:
+    def __init__(
+        self, home: Path, engine: Engine | str = Engine.ANVIL, *, state_interval: int = ANVIL_STATE_INTERVAL_S
+    ) -> None:
         self.home = Path(home)
         self.engine = Engine(engine)
         self.state_interval = state_interval
@@ -222,16 +235,46 @@ class ManagedDevnet:
         binary = find_binary(self.engine)
         if self.engine is Engine.ANVIL:
             return [
-                *binary, "--host", HOST, "--port", str(port), "--chain-id", str(self.chain_id),
-                "--hardfork", HARDFORK, "--mnemonic", DEV_MNEMONIC, "--accounts", str(DEV_ACCOUNTS),
-                "--balance", str(DEV_BALANCE_ETH), "--state", str(self.state_path / "state.json"),
-                "--state-interval", str(self.state_interval), "--silent",
+                *binary,
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--chain-id",
+                str(self.chain_id),
+                "--hardfork",
+                HARDFORK,
+                "--mnemonic",
+                DEV_MNEMONIC,
+                "--accounts",
+                str(DEV_ACCOUNTS),
+                "--balance",
+                str(DEV_BALANCE_ETH),
+                "--state",
+                str(self.state_path / "state.json"),
+                "--state-interval",
+                str(self.state_interval),
+                "--silent",
             ]
         return [
-            *binary, "--server.host", HOST, "--server.port", str(port), "--chain.chainId", str(self.chain_id),
-            "--chain.hardfork", HARDFORK, "--wallet.mnemonic", DEV_MNEMONIC,
-            "--wallet.totalAccounts", str(DEV_ACCOUNTS), "--wallet.defaultBalance", str(DEV_BALANCE_ETH),
-            "--database.dbPath", str(self.state_path), "--logging.quiet",
+            *binary,
+            "--server.host",
+            HOST,
+            "--server.port",
+            str(port),
+            "--chain.chainId",
+            str(self.chain_id),
+            "--chain.hardfork",
+            HARDFORK,
+            "--wallet.mnemonic",
+            DEV_MNEMONIC,
+            "--wallet.totalAccounts",
+            str(DEV_ACCOUNTS),
+            "--wallet.defaultBalance",
+            str(DEV_BALANCE_ETH),
+            "--database.dbPath",
+            str(self.state_path),
+            "--logging.quiet",
         ]
 
     def start(self, port: int | None = None, *, timeout: float = READY_TIMEOUT_S) -> DevnetInfo:
@@ -239,21 +282,29 @@ class ManagedDevnet:
         running = self.status()
         if running is not None:
             if port is not None and port != running.port:
-                raise UsageError(f"{self.engine} devnet already runs on port {running.port}",
-                                 hint=f"run 'tenderledger devnet stop --engine {self.engine}' first")
+                raise UsageError(
+                    f"{self.engine} devnet already runs on port {running.port}",
+                    hint=f"run 'tenderledger devnet stop --engine {self.engine}' first",
+                )
             return running
         if port is None:
             previous = self.info()
             # Reuse the last port when free, so RPC URLs written down earlier stay valid.
             port = previous.port if previous and port_is_free(previous.port) else free_port()
         elif not port_is_free(port):
-            raise UsageError(f"port {port} on {HOST} is in use", hint="choose another with --port, or stop what uses it")
+            raise UsageError(
+                f"port {port} on {HOST} is in use", hint="choose another with --port, or stop what uses it"
+            )
         command = self.command(port)
         self.state_path.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            process = subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
-                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, close_fds=True,
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
             )
         url = f"http://{HOST}:{port}"
         try:
@@ -263,8 +314,14 @@ class ManagedDevnet:
                 process.kill()
             raise
         info = DevnetInfo(
-            engine=str(self.engine), pid=process.pid, port=port, rpc_url=url, chain_id=chain_id,
-            state_path=str(self.state_path), log_path=str(self.log_path), started_at=time.time(),
+            engine=str(self.engine),
+            pid=process.pid,
+            port=port,
+            rpc_url=url,
+            chain_id=chain_id,
+            state_path=str(self.state_path),
+            log_path=str(self.log_path),
+            started_at=time.time(),
         )
         self.info_path.write_text(json.dumps(asdict(info), indent=2) + "\n")
         return info
@@ -322,7 +379,9 @@ def advance_time(w3: Web3, seconds: int) -> int:
     provider = w3.provider
     if isinstance(provider, EthereumTesterProvider):
         latest = w3.eth.get_block("latest")["timestamp"]
-        provider.ethereum_tester.time_travel(int(latest) + seconds)
+        tester = provider.ethereum_tester
+        assert tester is not None
+        tester.time_travel(int(latest) + seconds)
     else:
         w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]

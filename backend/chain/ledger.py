@@ -30,8 +30,14 @@ LOG_CHUNK_BLOCKS = 10_000
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-def deploy_ledger(w3: Web3, governance: TransactionSender, *, relayers: Sequence[str] = (),
-                  admin_delay: int = DEFAULT_ADMIN_DELAY_S, rpc_url: str | None = None) -> Deployment:
+def deploy_ledger(
+    w3: Web3,
+    governance: TransactionSender,
+    *,
+    relayers: Sequence[str] = (),
+    admin_delay: int = DEFAULT_ADMIN_DELAY_S,
+    rpc_url: str | None = None,
+) -> Deployment:
     """Deploy NoticeLedger with ``governance`` as admin, grant RELAYER_ROLE, return the deployment."""
     artifact = load_artifact()
     factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
@@ -82,8 +88,14 @@ class AnchoredEvent:
 class Ledger:
     """A connected NoticeLedger. Construction checks the chain id and the deployed code."""
 
-    def __init__(self, w3: Web3, deployment: Deployment, *, artifact: ContractArtifact | None = None,
-                 check: bool = True) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        *,
+        artifact: ContractArtifact | None = None,
+        check: bool = True,
+    ) -> None:
         self.w3 = w3
         self.deployment = deployment
         self.artifact = artifact or load_artifact()
@@ -100,8 +112,9 @@ class Ledger:
             chain_id = int(self.w3.eth.chain_id)
             code = bytes(self.w3.eth.get_code(self.address))
         except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(f"cannot reach the chain: {exc}",
-                               hint="is the devnet running? 'tenderledger devnet status'") from exc
+            raise NetworkError(
+                f"cannot reach the chain: {exc}", hint="is the devnet running? 'tenderledger devnet status'"
+            ) from exc
         if chain_id != self.deployment.chain_id:
             raise DeploymentMismatchError(
                 f"chain id {chain_id} does not match the deployment file ({self.deployment.chain_id})",
@@ -140,8 +153,12 @@ class Ledger:
         if signer == ZERO_ADDRESS:
             return None
         return LedgerRecord(
-            digest=bytes(digest), signer=str(signer), agency=int(agency), block_number=int(block_number),
-            timestamp=int(timestamp), stage=Stage(int(stage)),
+            digest=bytes(digest),
+            signer=str(signer),
+            agency=int(agency),
+            block_number=int(block_number),
+            timestamp=int(timestamp),
+            stage=Stage(int(stage)),
         )
 
     def record_by_key(self, key: bytes, *, block: int | str = "latest") -> LedgerRecord | None:
@@ -160,13 +177,23 @@ class Ledger:
         signer, agency, block_number, timestamp = self._call("batchRecord", root)
         if signer == ZERO_ADDRESS:
             return None
-        return LedgerBatch(root=root, signer=str(signer), agency=int(agency), block_number=int(block_number),
-                           timestamp=int(timestamp))
+        return LedgerBatch(
+            root=root,
+            signer=str(signer),
+            agency=int(agency),
+            block_number=int(block_number),
+            timestamp=int(timestamp),
+        )
 
     def process(self, ocid_hash: bytes) -> ProcessState:
         agency, deadline, has_tender, cancelled, notices = self._call("processOf", ocid_hash)
-        return ProcessState(agency=int(agency), deadline=int(deadline), has_tender=bool(has_tender),
-                            cancelled=bool(cancelled), notices=int(notices))
+        return ProcessState(
+            agency=int(agency),
+            deadline=int(deadline),
+            has_tender=bool(has_tender),
+            cancelled=bool(cancelled),
+            notices=int(notices),
+        )
 
     def seal_key(self, address: str) -> SealKeyWindow:
         agency, added, revoked = self._call("sealKey", Web3.to_checksum_address(address))
@@ -210,18 +237,28 @@ class Ledger:
     def anchor_notice(self, sender: TransactionSender, fields: SealedFields, seal: bytes) -> TxReceipt:
         return sender.transact(self.contract.functions.anchorNotice(fields.as_tuple(), seal))
 
-    def anchor_notices(self, sender: TransactionSender, items: Sequence[tuple[SealedFields, bytes]]) -> TxReceipt:
+    def anchor_notices(
+        self, sender: TransactionSender, items: Sequence[tuple[SealedFields, bytes]]
+    ) -> TxReceipt:
         return sender.transact(
             self.contract.functions.anchorNotices([f.as_tuple() for f, _ in items], [s for _, s in items])
         )
 
-    def anchor_batch(self, sender: TransactionSender, root: bytes, size: int, label: str, seal: bytes) -> TxReceipt:
+    def anchor_batch(
+        self, sender: TransactionSender, root: bytes, size: int, label: str, seal: bytes
+    ) -> TxReceipt:
         return sender.transact(self.contract.functions.anchorBatch((root, size, label), seal))
 
     # ---------------------------------------------------------------- events
 
-    def _logs(self, event: str, *, from_block: int | None = None, to_block: int | str = "latest",
-              argument_filters: dict[str, Any] | None = None) -> list[Any]:
+    def _logs(
+        self,
+        event: str,
+        *,
+        from_block: int | None = None,
+        to_block: int | str = "latest",
+        argument_filters: dict[str, Any] | None = None,
+    ) -> list[Any]:
         start = self.deployment.block_number if from_block is None else from_block
         end = int(self.w3.eth.block_number) if to_block == "latest" else int(to_block)
         found: list[Any] = []
@@ -229,28 +266,90 @@ class Ledger:
         for low in range(start, end + 1, LOG_CHUNK_BLOCKS):
             high = min(low + LOG_CHUNK_BLOCKS - 1, end)
             try:
-                found.extend(handle.get_logs(from_block=low, to_block=high, argument_filters=argument_filters))
+                found.extend(
+                    handle.get_logs(from_block=low, to_block=high, argument_filters=argument_filters)
+                )
             except requests.exceptions.ConnectionError as exc:
                 raise NetworkError(f"cannot reach the chain: {exc}") from exc
         return found
 
-    def notice_events(self, *, from_block: int | None = None, to_block: int | str = "latest",
-                      ocid_hash: bytes | None = None, digest: bytes | None = None) -> Iterator[AnchoredEvent]:
+    def notice_events_for_keys(
+        self, keys: Sequence[bytes], *, from_block: int | None = None
+    ) -> Iterator[AnchoredEvent]:
+        """NoticeAnchored events of the given notice keys (one log query per 256 keys)."""
+        for start in range(0, len(keys), 256):
+            yield from self._decode_events(
+                self._logs(
+                    "NoticeAnchored",
+                    from_block=from_block,
+                    argument_filters={"key": list(keys[start : start + 256])},
+                )
+            )
+
+    def notice_events_for_digests(self, digests: Sequence[bytes]) -> Iterator[AnchoredEvent]:
+        """NoticeAnchored events of the given digests."""
+        for start in range(0, len(digests), 256):
+            yield from self._decode_events(
+                self._logs("NoticeAnchored", argument_filters={"digest": list(digests[start : start + 256])})
+            )
+
+    def notice_events_for_processes(self, ocid_hashes: Sequence[bytes]) -> Iterator[AnchoredEvent]:
+        """NoticeAnchored events of the given processes (keccak of their ocids)."""
+        for start in range(0, len(ocid_hashes), 256):
+            yield from self._decode_events(
+                self._logs(
+                    "NoticeAnchored", argument_filters={"ocidHash": list(ocid_hashes[start : start + 256])}
+                )
+            )
+
+    def agency_names(self) -> dict[int, str]:
+        """Every registered agency's name, from AgencyRegistered events."""
+        return {
+            int(log["args"]["agency"]): str(log["args"]["name"]) for log in self._logs("AgencyRegistered")
+        }
+
+    def notice_events(
+        self,
+        *,
+        from_block: int | None = None,
+        to_block: int | str = "latest",
+        ocid_hash: bytes | None = None,
+        digest: bytes | None = None,
+    ) -> Iterator[AnchoredEvent]:
         """NoticeAnchored events in chain order, optionally for one process or one digest."""
         filters: dict[str, Any] = {}
         if ocid_hash is not None:
             filters["ocidHash"] = ocid_hash
         if digest is not None:
             filters["digest"] = digest
-        for log in self._logs("NoticeAnchored", from_block=from_block, to_block=to_block,
-                              argument_filters=filters or None):
+        yield from self._decode_events(
+            self._logs(
+                "NoticeAnchored", from_block=from_block, to_block=to_block, argument_filters=filters or None
+            )
+        )
+
+    @staticmethod
+    def _decode_events(logs: Sequence[Any]) -> Iterator[AnchoredEvent]:
+        for log in logs:
             args = log["args"]
             notice = args["notice"]
             yield AnchoredEvent(
-                key=bytes(args["key"]), ocid_hash=bytes(args["ocidHash"]), digest=bytes(args["digest"]),
-                agency=int(args["agency"]), signer=to_checksum_address(args["signer"]),
-                fields=SealedFields(str(notice["ocid"]), str(notice["releaseId"]), int(notice["stage"]),
-                                    bytes(notice["digest"]), bytes(notice["previous"]), int(notice["deadline"])),
-                seal=bytes(args["seal"]), block_number=int(log["blockNumber"]), block_hash=bytes(log["blockHash"]),
-                tx_hash=bytes(log["transactionHash"]), log_index=int(log["logIndex"]),
+                key=bytes(args["key"]),
+                ocid_hash=bytes(args["ocidHash"]),
+                digest=bytes(args["digest"]),
+                agency=int(args["agency"]),
+                signer=to_checksum_address(args["signer"]),
+                fields=SealedFields(
+                    str(notice["ocid"]),
+                    str(notice["releaseId"]),
+                    int(notice["stage"]),
+                    bytes(notice["digest"]),
+                    bytes(notice["previous"]),
+                    int(notice["deadline"]),
+                ),
+                seal=bytes(args["seal"]),
+                block_number=int(log["blockNumber"]),
+                block_hash=bytes(log["blockHash"]),
+                tx_hash=bytes(log["transactionHash"]),
+                log_index=int(log["logIndex"]),
             )

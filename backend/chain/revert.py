@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 
 from backend.chain.artifacts import load_artifact
 from backend.core.hashing import keccak256
@@ -15,7 +15,7 @@ from backend.errors import LedgerRevertError
 try:  # the in-process chain's own revert exception
     from eth_tester.exceptions import TransactionFailed as _TesterRevert
 except ImportError:  # pragma: no cover
-    _TesterRevert = None  # type: ignore[assignment,misc]
+    _TesterRevert = None
 
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
@@ -82,7 +82,7 @@ def decode_revert(data: bytes) -> DecodedRevert | None:
     name, types, names = entry
     try:
         values = abi_decode(types, data[4:])
-    except Exception:  # noqa: BLE001 - malformed revert data is reported as unknown
+    except Exception:
         return None
     return DecodedRevert(name, {n: _plain(v) for n, v in zip(names, values, strict=True)})
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
+
 import requests
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract.contract import ContractFunction
+from eth_typing import ChecksumAddress
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TimeExhausted
-from web3.types import TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt
 
 from backend.chain.revert import REVERT_EXCEPTIONS, ledger_error
 from backend.errors import ChainError, LedgerRevertError, NetworkError
+
+# A contract call or deployment that can be estimated, built and called.
+Callable = ContractFunction | ContractConstructor
 
 GAS_MARGIN = 1.25
 RECEIPT_TIMEOUT_S = 120.0
@@ -36,15 +41,17 @@ def refusal_of(exc: BaseException) -> ChainError:
 class TransactionSender:
     """Sends contract calls signed by ``account`` and waits for their receipts."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, *, receipt_timeout: float = RECEIPT_TIMEOUT_S) -> None:
+    def __init__(
+        self, w3: Web3, account: LocalAccount, *, receipt_timeout: float = RECEIPT_TIMEOUT_S
+    ) -> None:
         self.w3 = w3
         self.account = account
         self.receipt_timeout = receipt_timeout
         self._chain_id: int | None = None
 
     @property
-    def address(self) -> str:
-        return str(self.account.address)
+    def address(self) -> ChecksumAddress:
+        return ChecksumAddress(self.account.address)
 
     @property
     def chain_id(self) -> int:
@@ -52,7 +59,7 @@ class TransactionSender:
             self._chain_id = int(self.w3.eth.chain_id)
         return self._chain_id
 
-    def estimate(self, function: ContractFunction) -> int:
+    def estimate(self, function: Callable) -> int:
         """Gas for ``function`` with a safety margin; raises the decoded refusal if it would revert."""
         try:
             return int(function.estimate_gas({"from": self.address}) * GAS_MARGIN)
@@ -61,22 +68,23 @@ class TransactionSender:
         except requests.exceptions.ConnectionError as exc:
             raise NetworkError(f"cannot reach the chain: {exc}") from exc
 
-    def build(self, function: ContractFunction, *, gas: int | None = None, nonce: int | None = None) -> dict[str, Any]:
+    def build(
+        self, function: Callable, *, gas: int | None = None, nonce: int | None = None
+    ) -> dict[str, Any]:
         """An unsigned transaction for ``function``."""
-        tx: dict[str, Any] = dict(
-            function.build_transaction(
-                {
-                    "from": self.address,
-                    "chainId": self.chain_id,
-                    "gas": gas if gas is not None else self.estimate(function),
-                    "gasPrice": self.w3.eth.gas_price,
-                    "nonce": nonce if nonce is not None else self.w3.eth.get_transaction_count(self.address, "pending"),
-                }
-            )
-        )
+        if nonce is None:
+            nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        params: TxParams = {
+            "from": self.address,
+            "chainId": self.chain_id,
+            "gas": gas if gas is not None else self.estimate(function),
+            "gasPrice": self.w3.eth.gas_price,
+            "nonce": Nonce(nonce),
+        }
+        tx: dict[str, Any] = dict(function.build_transaction(params))
         return tx
 
-    def transact(self, function: ContractFunction, *, gas: int | None = None) -> TxReceipt:
+    def transact(self, function: Callable, *, gas: int | None = None) -> TxReceipt:
         """Send ``function`` and return its successful receipt, or raise the decoded refusal."""
         try:
             tx = self.build(function, gas=gas)
@@ -86,8 +94,9 @@ class TransactionSender:
                 tx_hash, timeout=self.receipt_timeout, poll_latency=RECEIPT_POLL_S
             )
         except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(f"cannot reach the chain: {exc}", hint="is the devnet running? "
-                               "'tenderledger devnet status'") from exc
+            raise NetworkError(
+                f"cannot reach the chain: {exc}", hint="is the devnet running? 'tenderledger devnet status'"
+            ) from exc
         except TimeExhausted as exc:
             raise NetworkError(f"no receipt within {self.receipt_timeout:.0f} s: {exc}") from exc
         except REVERT_EXCEPTIONS as exc:
@@ -96,10 +105,14 @@ class TransactionSender:
             raise self._explain_failure(function, tx, receipt)
         return receipt
 
-    def _explain_failure(self, function: ContractFunction, tx: dict[str, Any], receipt: TxReceipt) -> ChainError:
+    def _explain_failure(self, function: Callable, tx: dict[str, Any], receipt: TxReceipt) -> ChainError:
         """Replay a reverted transaction as a call to recover its error."""
+        if not isinstance(function, ContractFunction):
+            return ChainError(f"transaction {receipt['transactionHash'].hex()} reverted")
         try:
-            function.call({"from": self.address, "gas": tx["gas"]}, block_identifier=receipt["blockNumber"] - 1)
+            function.call(
+                {"from": self.address, "gas": tx["gas"]}, block_identifier=receipt["blockNumber"] - 1
+            )
         except REVERT_EXCEPTIONS as exc:
             error = refusal_of(exc)
             if isinstance(error, LedgerRevertError):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 
-import click
-import typer
-
-from backend.cli.app import app, console_err
-from backend.errors import TenderledgerError
+from typer import Abort, Exit
+from typer._click.exceptions import ClickException, UsageError
 
 # Command modules register themselves on ``app`` when imported.
-from backend.cli import agency as _agency  # noqa: E402,F401
-from backend.cli import deploy as _deploy  # noqa: E402,F401
-from backend.cli import devnet as _devnet  # noqa: E402,F401
+from backend.cli import agency as _agency  # noqa: F401
+from backend.cli import anchor as _anchor  # noqa: F401
+from backend.cli import demo as _demo  # noqa: F401
+from backend.cli import deploy as _deploy  # noqa: F401
+from backend.cli import devnet as _devnet  # noqa: F401
+from backend.cli import history as _history  # noqa: F401
+from backend.cli import verify as _verify  # noqa: F401
+from backend.cli.app import app, console_err
+from backend.errors import TenderledgerError
 
 
 def main() -> None:
@@ -25,17 +28,15 @@ def main() -> None:
         if error.hint:
             console_err.print(f"  {error.hint}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
-    except click.exceptions.Exit as done:
+    except Exit as done:
         sys.exit(done.exit_code)
-    except click.exceptions.Abort:
+    except Abort:
         console_err.print("aborted")
         sys.exit(130)
-    except click.ClickException as error:
+    except ClickException as error:
         error.show()
-        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    # Without standalone mode, click returns the status of typer.Exit instead of exiting.
+        sys.exit(2 if isinstance(error, UsageError) else error.exit_code)
+    # Without standalone mode, a command's typer.Exit status is returned instead of raised.
     if isinstance(status, int) and status:
         sys.exit(status)
 

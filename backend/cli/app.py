@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from backend.errors import KeystoreError
 from backend.settings import Settings
 
 app = typer.Typer(
@@ -24,8 +26,12 @@ console_err = Console(stderr=True, highlight=False, soft_wrap=True)
 @app.callback()
 def configure(
     ctx: typer.Context,
-    home: Annotated[Path | None, typer.Option(help="State folder (default: $TENDERLEDGER_HOME or ./.tenderledger)")] = None,
-    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC endpoint (default: the running devnet)")] = None,
+    home: Annotated[
+        Path | None, typer.Option(help="State folder (default: $TENDERLEDGER_HOME or ./.tenderledger)")
+    ] = None,
+    rpc_url: Annotated[
+        str | None, typer.Option(help="JSON-RPC endpoint (default: the running devnet)")
+    ] = None,
 ) -> None:
     overrides: dict[str, object] = {}
     if home is not None:
@@ -43,5 +49,10 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 def prompt_password(text: str, confirm: bool) -> str:
     """Ask for a password on the terminal (used when TENDERLEDGER_KEY_PASSWORD is unset)."""
+    if not sys.stdin.isatty():
+        raise KeystoreError(
+            f"{text[0].lower()}{text[1:]} is needed and there is no terminal to ask on",
+            hint="set TENDERLEDGER_KEY_PASSWORD",
+        )
     value: str = typer.prompt(text, hide_input=True, confirmation_prompt=confirm)
     return value

@@ -18,7 +18,9 @@ from backend.keys import governance_account, relayer_account
 @app.command("deploy")
 def deploy(
     ctx: typer.Context,
-    force: Annotated[bool, typer.Option("--force", help="Deploy a new ledger even if one is deployed")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Deploy a new ledger even if one is deployed")
+    ] = False,
     admin_delay: Annotated[int, typer.Option(help="Seconds before a new governance admin may accept")] = (
         DEFAULT_ADMIN_DELAY_S
     ),
@@ -39,14 +41,19 @@ def deploy(
         except TenderledgerError as gone:
             console.print(f"the recorded ledger is not usable ({gone.message}): deploying a new one")
         else:
-            raise UsageError(f"a ledger is already deployed at {existing.ledger} on chain {existing.chain_id}",
-                             hint="use it, or pass --force to deploy another")
+            raise UsageError(
+                f"a ledger is already deployed at {existing.ledger} on chain {existing.chain_id}",
+                hint="use it, or pass --force to deploy another",
+            )
     governance = TransactionSender(w3, governance_account(settings, chain_id))
     relayer = relayer_account(settings, chain_id)
-    deployment = deploy_ledger(w3, governance, relayers=[relayer.address], admin_delay=admin_delay,
-                               rpc_url=resolve_rpc_url(settings))
+    deployment = deploy_ledger(
+        w3, governance, relayers=[relayer.address], admin_delay=admin_delay, rpc_url=resolve_rpc_url(settings)
+    )
     deployment.save(settings.deployment_path)
-    console.print(f"NoticeLedger deployed at {deployment.ledger} on chain {deployment.chain_id} "
-                  f"(block {deployment.block_number})")
+    console.print(
+        f"NoticeLedger deployed at {deployment.ledger} on chain {deployment.chain_id} "
+        f"(block {deployment.block_number})"
+    )
     console.print(f"governance {deployment.governance}, relayer {relayer.address}")
     console.print(f"deployment file: {settings.deployment_path}")

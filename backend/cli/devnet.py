@@ -11,21 +11,28 @@ import typer
 from backend.chain.devnet import Engine, ManagedDevnet
 from backend.cli.app import app, console, settings_of
 
-devnet_app = typer.Typer(help="Run a local chain (Anvil or Ganache) with state kept on disk.", no_args_is_help=True)
+devnet_app = typer.Typer(
+    help="Run a local chain (Anvil or Ganache) with state kept on disk.", no_args_is_help=True
+)
 app.add_typer(devnet_app, name="devnet")
 
 EngineOption = Annotated[Engine, typer.Option("--engine", help="Node program to run")]
 
 
 @devnet_app.command("start")
-def start(ctx: typer.Context, engine: EngineOption = Engine.ANVIL,
-          port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1 (default: a free one)")] = None) -> None:
+def start(
+    ctx: typer.Context,
+    engine: EngineOption = Engine.ANVIL,
+    port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1 (default: a free one)")] = None,
+) -> None:
     """Start the devnet (or find it running) and print its RPC URL once it answers."""
     devnet = ManagedDevnet(settings_of(ctx).home, engine)
     already = devnet.status()
     info = devnet.start(port)
     state = "already running" if already else "started"
-    console.print(f"{engine} devnet {state}: chain {info.chain_id}, pid {info.pid}, state in {info.state_path}")
+    console.print(
+        f"{engine} devnet {state}: chain {info.chain_id}, pid {info.pid}, state in {info.state_path}"
+    )
     console.print(info.rpc_url)
 
 
@@ -37,8 +44,11 @@ def stop(ctx: typer.Context, engine: EngineOption = Engine.ANVIL) -> None:
 
 
 @devnet_app.command("status")
-def status(ctx: typer.Context, engine: EngineOption = Engine.ANVIL,
-           as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable status")] = False) -> None:
+def status(
+    ctx: typer.Context,
+    engine: EngineOption = Engine.ANVIL,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable status")] = False,
+) -> None:
     """Say whether the devnet runs, and where. Exit 1 when it does not."""
     info = ManagedDevnet(settings_of(ctx).home, engine).status()
     if as_json:
@@ -52,8 +62,11 @@ def status(ctx: typer.Context, engine: EngineOption = Engine.ANVIL,
 
 
 @devnet_app.command("reset")
-def reset(ctx: typer.Context, engine: EngineOption = Engine.ANVIL,
-          yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False) -> None:
+def reset(
+    ctx: typer.Context,
+    engine: EngineOption = Engine.ANVIL,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
     """Stop the devnet and delete its chain state (the deployment file goes with it)."""
     settings = settings_of(ctx)
     if not yes:

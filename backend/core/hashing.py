@@ -9,7 +9,8 @@ try:  # safe-pysha3: C implementation, several times faster than the pure fallba
     import sha3 as _sha3
 
     def _keccak(data: bytes) -> bytes:
-        return _sha3.keccak_256(data).digest()
+        digest: bytes = _sha3.keccak_256(data).digest()
+        return digest
 
 except ImportError:  # pragma: no cover - exercised only where safe-pysha3 is missing
     from eth_hash.auto import keccak as _eth_keccak

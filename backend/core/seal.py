@@ -23,7 +23,9 @@ DOMAIN_NAME = "tenderledger"
 DOMAIN_VERSION = "1"
 
 EIP712_DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-NOTICE_TYPE = "Notice(string ocid,string releaseId,uint8 stage,bytes32 digest,bytes32 previous,uint64 deadline)"
+NOTICE_TYPE = (
+    "Notice(string ocid,string releaseId,uint8 stage,bytes32 digest,bytes32 previous,uint64 deadline)"
+)
 BATCH_TYPE = "Batch(bytes32 root,uint32 size,string label)"
 
 EIP712_DOMAIN_TYPEHASH = keccak256(EIP712_DOMAIN_TYPE.encode())
@@ -147,7 +149,9 @@ def recover_signer(message_hash: bytes, seal: bytes) -> str:
     if not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
         raise SealError("seal is malleable or out of range (high s, or zero r/s)")
     try:
-        public = coincurve.PublicKey.from_signature_and_message(seal[:64] + bytes([v - 27]), message_hash, hasher=None)
+        public = coincurve.PublicKey.from_signature_and_message(
+            seal[:64] + bytes([v - 27]), message_hash, hasher=None
+        )
     except Exception as exc:  # coincurve raises plain Exception on unrecoverable input
         raise SealError("seal does not recover to any key") from exc
     return address_of_public_key(public.format(compressed=False))
@@ -175,19 +179,30 @@ def to_checksum_address(address: bytes | str) -> str:
 
 def seal_notice(private_key: bytes, fields: SealedFields, *, chain_id: int, contract: str) -> bytes:
     """Seal ``fields`` for the ledger at ``contract`` on ``chain_id``."""
-    return sign_hash(private_key, typed_data_hash(domain_separator(chain_id, contract), notice_struct_hash(fields)))
+    return sign_hash(
+        private_key, typed_data_hash(domain_separator(chain_id, contract), notice_struct_hash(fields))
+    )
 
 
 def notice_signer(fields: SealedFields, seal: bytes, *, chain_id: int, contract: str) -> str:
     """The address that sealed ``fields`` for this chain and contract."""
-    return recover_signer(typed_data_hash(domain_separator(chain_id, contract), notice_struct_hash(fields)), seal)
+    return recover_signer(
+        typed_data_hash(domain_separator(chain_id, contract), notice_struct_hash(fields)), seal
+    )
 
 
-def seal_batch(private_key: bytes, root: bytes, size: int, label: str, *, chain_id: int, contract: str) -> bytes:
+def seal_batch(
+    private_key: bytes, root: bytes, size: int, label: str, *, chain_id: int, contract: str
+) -> bytes:
     """Seal a Merkle batch root for the ledger at ``contract`` on ``chain_id``."""
-    return sign_hash(private_key, typed_data_hash(domain_separator(chain_id, contract), batch_struct_hash(root, size, label)))
+    return sign_hash(
+        private_key,
+        typed_data_hash(domain_separator(chain_id, contract), batch_struct_hash(root, size, label)),
+    )
 
 
 def batch_signer(root: bytes, size: int, label: str, seal: bytes, *, chain_id: int, contract: str) -> str:
     """The address that sealed a batch root for this chain and contract."""
-    return recover_signer(typed_data_hash(domain_separator(chain_id, contract), batch_struct_hash(root, size, label)), seal)
+    return recover_signer(
+        typed_data_hash(domain_separator(chain_id, contract), batch_struct_hash(root, size, label)), seal
+    )

@@ -72,7 +72,9 @@ _TAG_BY_STAGE: dict[Stage, str] = {
     Stage.CONTRACT_TERMINATION: "contractTermination",
     Stage.DOCUMENT: "document",
 }
-_STAGE_BY_TAG: dict[str, Stage] = {tag: stage for stage, tag in _TAG_BY_STAGE.items() if stage != Stage.DOCUMENT}
+_STAGE_BY_TAG: dict[str, Stage] = {
+    tag: stage for stage, tag in _TAG_BY_STAGE.items() if stage != Stage.DOCUMENT
+}
 
 _SUPERSEDING = frozenset(
     {

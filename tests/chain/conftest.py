@@ -81,20 +81,43 @@ class LedgerEnv:
     def advance(self, seconds: int) -> int:
         return advance_time(self.w3, seconds)
 
-    def fields(self, ocid: str, release_id: str | None = None, stage: Stage = Stage.TENDER, *,
-               deadline: int = 0, digest: bytes | None = None, previous: bytes = bytes(32)) -> SealedFields:
+    def fields(
+        self,
+        ocid: str,
+        release_id: str | None = None,
+        stage: Stage = Stage.TENDER,
+        *,
+        deadline: int = 0,
+        digest: bytes | None = None,
+        previous: bytes = bytes(32),
+    ) -> SealedFields:
         self.counter[0] += 1
         release_id = release_id or f"{ocid}-r{self.counter[0]}"
         digest = digest or hashlib.sha256(f"{ocid}/{release_id}/{self.counter[0]}".encode()).digest()
         return SealedFields(ocid, release_id, int(stage), digest, previous, deadline)
 
-    def seal(self, fields: SealedFields, key: LocalAccount | None = None, *, chain_id: int | None = None,
-             contract: str | None = None) -> bytes:
-        return seal_notice((key or self.key).key, fields, chain_id=chain_id or self.chain_id,
-                           contract=contract or self.ledger.address)
+    def seal(
+        self,
+        fields: SealedFields,
+        key: LocalAccount | None = None,
+        *,
+        chain_id: int | None = None,
+        contract: str | None = None,
+    ) -> bytes:
+        return seal_notice(
+            (key or self.key).key,
+            fields,
+            chain_id=chain_id or self.chain_id,
+            contract=contract or self.ledger.address,
+        )
 
-    def anchor(self, fields: SealedFields, *, key: LocalAccount | None = None,
-               sender: TransactionSender | None = None) -> int:
+    def anchor(
+        self,
+        fields: SealedFields,
+        *,
+        key: LocalAccount | None = None,
+        sender: TransactionSender | None = None,
+    ) -> int:
         receipt = self.ledger.anchor_notice(sender or self.relayer, fields, self.seal(fields, key))
         return int(receipt["gasUsed"])
 

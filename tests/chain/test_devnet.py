@@ -20,11 +20,22 @@ CLI_TIMEOUT_S = 180
 
 
 def run_cli(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "TENDERLEDGER_HOME": str(home), "TENDERLEDGER_KEY_PASSWORD": "devnet-password",
-                   "TENDERLEDGER_KEYSTORE_SCRYPT_N": "1024", **(env or {})}
+    environment = {
+        **os.environ,
+        "TENDERLEDGER_HOME": str(home),
+        "TENDERLEDGER_KEY_PASSWORD": "devnet-password",
+        "TENDERLEDGER_KEYSTORE_SCRYPT_N": "1024",
+        **(env or {}),
+    }
     environment.pop("TENDERLEDGER_RPC_URL", None)
-    return subprocess.run([sys.executable, "-m", "backend", *args], capture_output=True, text=True,
-                          env=environment, timeout=CLI_TIMEOUT_S, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "backend", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -82,7 +93,7 @@ def test_reset_gives_a_fresh_chain(home: Path) -> None:
 
 def test_missing_node_binary_is_one_clear_line(home: Path) -> None:
     result = run_cli(home, "devnet", "start", env={"TENDERLEDGER_ANVIL": str(home / "no-such-anvil")})
-    assert result.returncode != 0
+    assert result.returncode == 3
     assert result.stderr.startswith("error: anvil not found at")
     assert "Traceback" not in result.stderr
 
@@ -109,7 +120,7 @@ def test_chain_id_that_does_not_match_the_deployment_file_is_refused(home: Path)
     assert run_cli(home, "deploy").returncode == 0
     _edit_deployment(home, chain_id=1)
     result = run_cli(home, "agency", "add", "City of Example")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stderr.splitlines()[0] == "error: chain id 31337 does not match the deployment file (1)"
 
 
@@ -118,7 +129,7 @@ def test_code_that_differs_from_the_artifact_is_refused(home: Path) -> None:
     assert run_cli(home, "deploy").returncode == 0
     _edit_deployment(home, code_hash="0x" + "ab" * 32)
     result = run_cli(home, "agency", "add", "City of Example")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "differs from the deployment file" in result.stderr.splitlines()[0]
 
 

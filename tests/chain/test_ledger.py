@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 
 import pytest
 from eth_account import Account
@@ -24,12 +25,11 @@ from backend.core.seal import (
 )
 from backend.core.stages import Stage
 from backend.errors import DeploymentMismatchError, LedgerRevertError
-
 from tests.chain.conftest import LedgerEnv
 
 
 def refused(reason: str) -> pytest.RaisesContext[LedgerRevertError]:
-    return pytest.raises(LedgerRevertError, match=rf"ledger refused: {reason}\(")
+    return pytest.raises(LedgerRevertError, match=rf"ledger refused: {re.escape(reason)}\(")
 
 
 # ---------------------------------------------------------------- deployment
@@ -40,13 +40,16 @@ def test_deployment_matches_artifact_and_roles(env: LedgerEnv) -> None:
     assert deployment.code_hash == env.ledger.artifact.code_hash
     assert env.ledger.has_role(GOVERNANCE_ROLE, env.governance.address)
     assert env.ledger.has_role(RELAYER_ROLE, env.relayer.address)
-    assert not env.ledger.has_role(RELAYER_ROLE, env.governance.address) or env.governance.address == env.relayer.address
+    assert (
+        not env.ledger.has_role(RELAYER_ROLE, env.governance.address)
+        or env.governance.address == env.relayer.address
+    )
     assert env.ledger.counts() == (1, 0)
 
 
 def test_wrong_chain_id_is_refused(env: LedgerEnv) -> None:
     other = dataclasses.replace(env.ledger.deployment, chain_id=env.chain_id + 1)
-    with pytest.raises(DeploymentMismatchError, match="chain id .* does not match the deployment file"):
+    with pytest.raises(DeploymentMismatchError, match=r"chain id \d+ does not match the deployment file"):
         Ledger(env.w3, other)
 
 
@@ -90,7 +93,11 @@ def test_sealed_notice_is_anchored_and_read_back(env: LedgerEnv) -> None:
     assert by_key.timestamp == block["timestamp"]
     process = env.ledger.process(ocid_hash(fields.ocid))
     assert (process.agency, process.deadline, process.has_tender, process.notices) == (
-        env.agency, fields.deadline, True, 1)
+        env.agency,
+        fields.deadline,
+        True,
+        1,
+    )
 
 
 def test_unknown_notice_reads_as_none(env: LedgerEnv) -> None:
@@ -141,8 +148,14 @@ def test_sealing_key_may_submit_itself_but_outsiders_may_not(env: LedgerEnv) -> 
 
 
 def _fund(env: LedgerEnv, address: str) -> None:
-    tx = {"to": address, "value": 10**18, "gas": 21000, "gasPrice": env.w3.eth.gas_price,
-          "nonce": env.w3.eth.get_transaction_count(env.governance.address, "pending"), "chainId": env.chain_id}
+    tx = {
+        "to": address,
+        "value": 10**18,
+        "gas": 21000,
+        "gasPrice": env.w3.eth.gas_price,
+        "nonce": env.w3.eth.get_transaction_count(env.governance.address, "pending"),
+        "chainId": env.chain_id,
+    }
     signed = env.governance.account.sign_transaction(tx)
     env.w3.eth.wait_for_transaction_receipt(env.w3.eth.send_raw_transaction(signed.raw_transaction))
 
@@ -161,7 +174,9 @@ def _fund(env: LedgerEnv, address: str) -> None:
         ({"ocid": "o" * 257}, "FieldTooLong"),
     ],
 )
-def test_bad_notice_fields_revert_with_their_own_error(env: LedgerEnv, change: dict[str, object], error: str) -> None:
+def test_bad_notice_fields_revert_with_their_own_error(
+    env: LedgerEnv, change: dict[str, object], error: str
+) -> None:
     fields = dataclasses.replace(env.fields("ocds-213czf-000-00006"), **change)  # type: ignore[arg-type]
     with refused(error):
         env.anchor(fields)
@@ -279,10 +294,15 @@ def test_anchor_notices_is_idempotent_for_exact_duplicates(env: LedgerEnv) -> No
 def test_batch_root_is_anchored_once(env: LedgerEnv) -> None:
     leaves = [env.fields(f"ocds-213czf-002-{i:05d}").digest for i in range(7)]
     root = hashlib.sha256(b"".join(leaves)).digest()  # the ledger stores any 32-byte root
-    seal = seal_batch(env.key.key, root, len(leaves), "archive 2017", chain_id=env.chain_id,
-                      contract=env.ledger.address)
-    assert batch_signer(root, len(leaves), "archive 2017", seal, chain_id=env.chain_id,
-                        contract=env.ledger.address) == env.key.address
+    seal = seal_batch(
+        env.key.key, root, len(leaves), "archive 2017", chain_id=env.chain_id, contract=env.ledger.address
+    )
+    assert (
+        batch_signer(
+            root, len(leaves), "archive 2017", seal, chain_id=env.chain_id, contract=env.ledger.address
+        )
+        == env.key.address
+    )
     env.ledger.anchor_batch(env.relayer, root, len(leaves), "archive 2017", seal)
     batch = env.ledger.batch_record(root)
     assert batch is not None and batch.signer == env.key.address and batch.agency == env.agency
@@ -293,7 +313,10 @@ def test_batch_root_is_anchored_once(env: LedgerEnv) -> None:
 
 def test_events_alone_rebuild_every_record(env: LedgerEnv) -> None:
     ocid = "ocds-213czf-000-00015"
-    anchored = [env.fields(ocid, stage=Stage.PLANNING), env.fields(ocid, stage=Stage.TENDER, deadline=env.now() + 5)]
+    anchored = [
+        env.fields(ocid, stage=Stage.PLANNING),
+        env.fields(ocid, stage=Stage.TENDER, deadline=env.now() + 5),
+    ]
     for fields in anchored:
         env.anchor(fields)
     env.ledger.anchor_notices(env.relayer, [(f, env.seal(f)) for f in [env.fields("ocds-213czf-000-00016")]])
@@ -303,10 +326,17 @@ def test_events_alone_rebuild_every_record(env: LedgerEnv) -> None:
         record = env.ledger.record_by_key(event.key)
         assert record is not None
         assert (record.digest, record.signer, record.agency, record.block_number, int(record.stage)) == (
-            event.digest, event.signer, event.agency, event.block_number, event.fields.stage)
+            event.digest,
+            event.signer,
+            event.agency,
+            event.block_number,
+            event.fields.stage,
+        )
         # The seal in the event re-verifies without trusting the contract.
-        assert notice_signer(event.fields, event.seal, chain_id=env.chain_id,
-                             contract=env.ledger.address) == event.signer
+        assert (
+            notice_signer(event.fields, event.seal, chain_id=env.chain_id, contract=env.ledger.address)
+            == event.signer
+        )
         assert event.key == notice_key(event.fields.ocid, event.fields.release_id)
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the pure core: the real OCDS corpus, when it is there.
+"""Fixtures for the pure core: files of the real OCDS corpus (see tests/conftest.py).
 
 The corpus of real publishers' files lives beside the project (``../shared/ocds-real``
 from the project root). Tests that need it skip, not fail, where it is absent.
@@ -12,17 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-REAL_CORPUS = PROJECT_ROOT.parent / "shared" / "ocds-real"
-
-
-@pytest.fixture(scope="session")
-def ocds_real() -> Path:
-    """The real OCDS corpus folder; skips the test when it is not there."""
-    if not REAL_CORPUS.is_dir():
-        pytest.skip(f"real OCDS corpus not found at {REAL_CORPUS}")
-    return REAL_CORPUS
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,85 @@
+"""``tenderledger anchor``: seal and anchor notices and evidence documents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from backend.chain.revert import ADVICE
+from backend.cli.app import app, console, console_err, prompt_password, settings_of
+from backend.cli.progress import progress_bar
+from backend.service.anchoring import AnchorResult, AnchorService, Outcome
+from backend.service.context import Backend
+from backend.service.intake import read_paths
+
+
+@app.command("anchor")
+def anchor(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Release, package or record files, documents, or folders")
+    ],
+    agency: Annotated[str, typer.Option("--agency", help="Agency whose seal key seals the notices")],
+    ocid: Annotated[
+        str | None, typer.Option(help="Process of any evidence documents (PDFs, scans) given")
+    ] = None,
+    allow_invalid: Annotated[
+        bool, typer.Option("--allow-invalid", help="Anchor releases that fail the OCDS schema too")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per notice")] = False,
+) -> None:
+    """Seal and anchor notices in publication order.
+
+    Idempotent: anchoring a notice again returns its existing receipt.
+
+    Exit status: 0 when every notice is on the ledger, 1 when any was refused, failed the
+    schema or is still pending, 2 when an input could not be read.
+    """
+    backend = Backend(settings_of(ctx), password_prompt=prompt_password)
+    intake = read_paths(paths, ocid=ocid)
+    for problem in intake.problems:
+        level = "error" if problem.fatal else "skipped"
+        console_err.print(f"{level}: {problem.source}: {problem.message}")
+    if not intake.notices:
+        console_err.print("error: no notice to anchor")
+        raise typer.Exit(2)
+    service = AnchorService(backend)
+    with progress_bar("anchoring", len(intake.notices)) as advance:
+        results = service.anchor(intake, agency=agency, allow_invalid=allow_invalid, progress=advance)
+    if as_json:
+        for result in results:
+            typer.echo(json.dumps(result.to_json(), sort_keys=True))
+    else:
+        _print_table(results)
+    counts = {outcome: sum(r.outcome is outcome for r in results) for outcome in Outcome}
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+    console_err.print(f"{len(results)} notices: {summary}")
+    if intake.unreadable:
+        raise typer.Exit(2)
+    if any(r.outcome not in (Outcome.ANCHORED, Outcome.ALREADY_ANCHORED) for r in results):
+        raise typer.Exit(1)
+
+
+def _print_table(results: list[AnchorResult]) -> None:
+    styles = {
+        Outcome.ANCHORED: "green",
+        Outcome.ALREADY_ANCHORED: "green",
+        Outcome.REFUSED: "red",
+        Outcome.INVALID: "red",
+        Outcome.PENDING: "yellow",
+    }
+    for result in results:
+        outcome = f"[{styles[result.outcome]}]{result.outcome:<16}[/]"
+        line = f"{outcome} {result.stage:<18} {result.ocid} / {result.release_id}"
+        if result.receipt:
+            anchor = result.receipt["anchor"]
+            line += f"  (block {anchor['block_number']}, tx {anchor['tx_hash'][:12]}…)"
+        if result.outcome is Outcome.REFUSED:
+            line += f"\n{'':17}{result.error_name}: {ADVICE.get(result.error_name or '', result.error or '')}"
+        elif result.outcome is Outcome.INVALID:
+            issues = "; ".join(f"{i.path or '/'}: {i.message}" for i in result.schema_issues[:3])
+            line += f"\n{'':17}{result.error}: {issues}"
+        console.print(line)

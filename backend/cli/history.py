@@ -1,0 +1,57 @@
+"""``tenderledger history``: the timeline of a process, from the chain."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from backend.chain.revert import ADVICE
+from backend.cli.app import app, console, settings_of
+from backend.cli.verify import _when
+from backend.core.redflags import RedFlag
+from backend.service.context import Backend
+from backend.service.history import process_history
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    ocid: Annotated[str, typer.Argument(help="Open Contracting ID of the process")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as one JSON document")] = False,
+) -> None:
+    """The process timeline from the chain, and its red flags. Exit 1 when the ledger has no notice of it."""
+    backend = Backend(settings_of(ctx))
+    result = process_history(backend, ocid, store=backend.existing_store())
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        console.print(f"[bold]{ocid}[/]: {len(result.entries)} notices")
+        for entry in result.entries:
+            where = (
+                f"block {entry.block_number}, {_when(entry.block_timestamp)}" if entry.block_number else ""
+            )
+            deadline = f", deadline {_when(entry.deadline)}" if entry.deadline else ""
+            style = "green" if entry.status == "anchored" else "red"
+            console.print(f"  [{style}]{entry.status:<10}[/] {entry.stage.tag:<18} {entry.release_id}")
+            detail = f"{entry.error}: {ADVICE.get(entry.error, '')}" if entry.error else f"{where}{deadline}"
+            console.print(f"  {'':10} {entry.agency_name or ''}, {detail}")
+        for line in flag_lines(result.flags):
+            console.print(line)
+    if not result.entries:
+        raise typer.Exit(1)
+
+
+def flag_lines(flags: list[RedFlag], *, detail_limit: int = 3) -> list[str]:
+    """Red flags grouped by rule: each rule's first few findings, then a count of the rest."""
+    lines: list[str] = []
+    by_code: dict[str, list[RedFlag]] = {}
+    for flag in flags:
+        by_code.setdefault(str(flag.code), []).append(flag)
+    for code, group in by_code.items():
+        lines.append(f"[yellow]red flag[/] {code} ({group[0].severity}), {len(group)} notice(s)")
+        lines.extend(f"    {flag.release_id}: {flag.message}" for flag in group[:detail_limit])
+        if len(group) > detail_limit:
+            lines.append(f"    ... and {len(group) - detail_limit} more")
+    return lines

@@ -1,0 +1,164 @@
+"""Receipts: a versioned JSON document that holds everything needed to re-check an anchor.
+
+A receipt names the chain and contract, the transaction and block, the sealed notice
+fields, the seal and its signer, and for batch members the Merkle root, the leaf
+index and the RFC 9162 inclusion proof. Offline, anyone can check that a receipt
+belongs to a notice file and that its seal and proof are sound; online, the chain
+confirms the block and the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.digest import DOCUMENT_DIGEST_SCHEME, RELEASE_DIGEST_SCHEME
+from backend.core.seal import SEAL_FORMAT, SealedFields, SealError, batch_signer, notice_key, notice_signer
+from backend.core.stages import Stage
+
+RECEIPT_FORMAT = "tenderledger-receipt/1"
+
+
+def hex32(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def unhex(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorPoint:
+    """Where on chain something was anchored."""
+
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    block_timestamp: int
+    log_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMembership:
+    """How a notice belongs to an anchored Merkle batch."""
+
+    root: bytes
+    size: int
+    label: str
+    index: int
+    proof: dict[str, Any]  # the RFC 9162 inclusion proof in its own versioned JSON form
+
+
+def build_receipt(
+    *,
+    chain_id: int,
+    ledger: str,
+    fields: SealedFields,
+    seal: bytes,
+    signer: str,
+    agency: int,
+    agency_name: str | None,
+    anchor: AnchorPoint,
+    batch: BatchMembership | None = None,
+) -> dict[str, Any]:
+    """The receipt of one anchored notice (or one member of an anchored batch)."""
+    stage = Stage(fields.stage)
+    receipt: dict[str, Any] = {
+        "format": RECEIPT_FORMAT,
+        "chain": {"chain_id": chain_id, "ledger": ledger},
+        "notice": {
+            "ocid": fields.ocid,
+            "release_id": fields.release_id,
+            "key": hex32(notice_key(fields.ocid, fields.release_id)),
+            "stage": stage.tag,
+            "stage_code": int(stage),
+            "digest": hex32(fields.digest),
+            "digest_scheme": DOCUMENT_DIGEST_SCHEME if stage is Stage.DOCUMENT else RELEASE_DIGEST_SCHEME,
+            "previous": hex32(fields.previous),
+            "deadline": fields.deadline,
+        },
+        "seal": {
+            "format": SEAL_FORMAT,
+            "signature": hex32(seal),
+            "signer": signer,
+            "agency": agency,
+            "agency_name": agency_name,
+            "covers": "batch" if batch else "notice",
+        },
+        "anchor": {
+            "tx_hash": anchor.tx_hash,
+            "block_number": anchor.block_number,
+            "block_hash": anchor.block_hash,
+            "block_timestamp": anchor.block_timestamp,
+            "log_index": anchor.log_index,
+        },
+        "batch": None,
+    }
+    if batch is not None:
+        receipt["batch"] = {
+            "root": hex32(batch.root),
+            "size": batch.size,
+            "label": batch.label,
+            "index": batch.index,
+            "proof": batch.proof,
+        }
+    return receipt
+
+
+def receipt_fields(receipt: dict[str, Any]) -> SealedFields:
+    """The sealed notice fields a receipt records."""
+    notice = receipt["notice"]
+    return SealedFields(
+        ocid=notice["ocid"],
+        release_id=notice["release_id"],
+        stage=int(notice["stage_code"]),
+        digest=unhex(notice["digest"]),
+        previous=unhex(notice["previous"]),
+        deadline=int(notice["deadline"]),
+    )
+
+
+def check_receipt_offline(receipt: dict[str, Any], *, digest: bytes) -> list[str]:
+    """Problems with ``receipt`` as evidence for a notice whose digest is ``digest``; empty when sound.
+
+    1. The receipt has the known format.
+    2. It records this digest.
+    3. Its seal recovers to the signer it names (over the notice, or over the batch root).
+    4. For a batch member, the inclusion proof leads from the digest to the root.
+    Whether the block and record are on chain is for the online check.
+    """
+    from backend.core import merkle  # the Merkle module is only needed for batch receipts
+
+    problems: list[str] = []
+    if receipt.get("format") != RECEIPT_FORMAT:
+        return [f"unknown receipt format {receipt.get('format')!r}"]
+    fields = receipt_fields(receipt)
+    if fields.digest != digest:
+        problems.append("the receipt is for another digest")
+    chain = receipt["chain"]
+    seal = unhex(receipt["seal"]["signature"])
+    batch = receipt.get("batch")
+    try:
+        if batch:
+            signer = batch_signer(
+                unhex(batch["root"]),
+                int(batch["size"]),
+                batch["label"],
+                seal,
+                chain_id=int(chain["chain_id"]),
+                contract=chain["ledger"],
+            )
+        else:
+            signer = notice_signer(fields, seal, chain_id=int(chain["chain_id"]), contract=chain["ledger"])
+    except SealError as exc:
+        problems.append(f"the seal is unusable: {exc}")
+    else:
+        if signer != receipt["seal"]["signer"]:
+            problems.append(f"the seal recovers to {signer}, not to {receipt['seal']['signer']}")
+    if batch:
+        proof = merkle.InclusionProof.from_json(batch["proof"])
+        if proof.leaf_index != int(batch["index"]) or proof.tree_size != int(batch["size"]):
+            problems.append("the inclusion proof is for another leaf or tree size")
+        elif not merkle.verify_inclusion(digest, proof, unhex(batch["root"])):
+            problems.append("the inclusion proof does not lead to the batch root")
+    return problems

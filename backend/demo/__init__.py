@@ -1,0 +1,1 @@
+"""The agency demo: a realistic procurement and real OCDS data, end to end."""

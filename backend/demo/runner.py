@@ -1,0 +1,214 @@
+"""The agency demo, end to end, on a fresh devnet under ``$TENDERLEDGER_HOME/demo``.
+
+1. start a devnet, deploy the ledger, register two agencies;
+2. a city anchors a tender and an amendment that moves its deadline; an award sent
+   before the deadline is refused by the ledger; the devnet clock moves past the
+   deadline and the award and contract are accepted;
+3. a national agency anchors the real OCDS releases of three publishers;
+4. an auditor verifies the notices and catches a tampered copy, a notice that was
+   never anchored, and the award the ledger refused;
+5. the REST API serves the result until interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from rich.console import Console
+
+from backend.chain.connect import web3_for
+from backend.chain.devnet import DEV_ACCOUNTS, Engine, ManagedDevnet, advance_time, project_root
+from backend.chain.ledger import Ledger, deploy_ledger
+from backend.chain.sender import TransactionSender
+from backend.core.verdict import Status, Verdict
+from backend.demo import scenario
+from backend.keys import create_agency_keystore, governance_account, relayer_account
+from backend.service.anchoring import AnchorResult, AnchorService, Outcome
+from backend.service.context import Backend
+from backend.service.history import process_history
+from backend.service.intake import read_paths
+from backend.service.verification import VerifyService, subjects_of
+from backend.settings import Settings
+
+CITY = "Municipality of Valparaiso"
+NATIONAL = "National Procurement Directorate"
+DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - throwaway keystores of the demo devnet, never a real key
+DEMO_SCRYPT_N = 2**12
+assert DEV_ACCOUNTS >= 2
+SKIP_WORDS = {
+    "linked_release": "linked releases (a URL only)",
+    "compiled_release": "compiled releases",
+    "versioned_release": "versioned releases",
+    "unreadable": "unreadable files",
+}
+
+
+@dataclass
+class DemoResult:
+    rpc_url: str
+    settings: Settings
+    verdicts: dict[str, Verdict]
+    refused_award: AnchorResult
+    real_outcomes: Counter[str]
+
+
+def default_corpus() -> Path | None:
+    root = project_root()
+    corpus = root.parent / "shared" / "ocds-real" if root else None
+    return corpus if corpus is not None and corpus.is_dir() else None
+
+
+def _write(folder: Path, name: str, release: dict[str, Any]) -> Path:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(release, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def run_demo(
+    home: Path, *, corpus: Path | None, console: Console, engine: Engine = Engine.ANVIL
+) -> DemoResult:
+    """Run the demo in ``home/demo`` (wiped first) and say what happens, briefly and truly."""
+    demo_home = home / "demo"
+    ManagedDevnet(demo_home, engine).stop()
+    shutil.rmtree(demo_home, ignore_errors=True)
+    password = os.environ.get("TENDERLEDGER_KEY_PASSWORD") or DEMO_PASSWORD
+    settings = Settings(home=demo_home, key_password=SecretStr(password), keystore_scrypt_n=DEMO_SCRYPT_N)
+    say = console.print
+
+    say("[bold]1. A local chain and the ledger[/]")
+    info = ManagedDevnet(demo_home, engine).start()
+    w3 = web3_for(info.rpc_url)
+    settings = settings.model_copy(update={"rpc_url": info.rpc_url})
+    governance = TransactionSender(w3, governance_account(settings, info.chain_id))
+    relayer = relayer_account(settings, info.chain_id)
+    deployment = deploy_ledger(w3, governance, relayers=[relayer.address], rpc_url=info.rpc_url)
+    deployment.save(settings.deployment_path)
+    ledger = Ledger(w3, deployment)
+    say(f"   {engine} devnet at {info.rpc_url} (chain {info.chain_id}); NoticeLedger at {deployment.ledger}")
+    for name in (CITY, NATIONAL):
+        key = create_agency_keystore(settings, name)
+        agency_id = ledger.register_agency(governance, name)
+        ledger.add_seal_key(governance, agency_id, key.address)
+        say(f"   agency {agency_id}: {name}, seal key {key.address}")
+
+    backend = Backend(settings, w3=w3)
+    service = AnchorService(backend)
+    notices_dir = demo_home / "notices"
+    notices_dir.mkdir(parents=True)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    releases = scenario.procurement(now)
+    files = {step: _write(notices_dir, step, release) for step, release in releases.items()}
+
+    def anchor(step: str, agency: str = CITY) -> AnchorResult:
+        (result,) = service.anchor(read_paths([files[step]]), agency=agency)
+        return result
+
+    say(f"\n[bold]2. {CITY} publishes tender {scenario.OCID}[/]")
+    tender, amendment = anchor("tender"), anchor("amendment")
+    deadline = releases["tender"]["tender"]["tenderPeriod"]["endDate"]
+    new_deadline = releases["amendment"]["tender"]["tenderPeriod"]["endDate"]
+    say(f"   tender anchored in block {_block(tender)}, submission deadline {deadline}")
+    say(f"   amendment anchored in block {_block(amendment)}: deadline moved to {new_deadline}")
+    refused = anchor("award")
+    say(f"   award sent before the deadline: [red]{refused.outcome}[/] by the ledger ({refused.error_name})")
+
+    say("\n[bold]3. An auditor checks the notices so far[/]")
+    early = _verify(backend, [files["tender"], files["amendment"], files["award"]])
+    for verdict in early:
+        say("   " + _verdict_line(verdict))
+
+    # Past the contract's signature date, so that nothing is anchored before the date it bears.
+    contract_date = releases["contract"]["date"]
+    seconds = int(_timestamp(contract_date)) - now + 3600
+    advance_time(w3, seconds)
+    say(f"\n[bold]4. The devnet clock moves forward {seconds // scenario.DAY} days, past the deadline[/]")
+    award, contract = anchor("award"), anchor("contract")
+    say(f"   award anchored in block {_block(award)}; contract anchored in block {_block(contract)}")
+
+    real_outcomes: Counter[str] = Counter()
+    say(f"\n[bold]5. {NATIONAL} anchors real OCDS releases[/]")
+    if corpus is None:
+        say("   (no real OCDS corpus found next to the project: skipped)")
+    else:
+        intake = read_paths(sorted(corpus.rglob("*.json")))
+        results = service.anchor(intake, agency=NATIONAL)
+        real_outcomes = Counter(
+            str(r.outcome) if r.outcome is not Outcome.REFUSED else f"refused ({r.error_name})"
+            for r in results
+        )
+        say(
+            f"   {len(results)} notices from {corpus.name}/: "
+            + ", ".join(f"{n} {what}" for what, n in real_outcomes.most_common())
+        )
+        if intake.problems:
+            reasons = Counter(SKIP_WORDS.get(p.code, p.code) for p in intake.problems)
+            say("   not notices: " + ", ".join(f"{n} {what}" for what, n in reasons.most_common()))
+
+    say("\n[bold]6. The auditor verifies what is in their hands[/]")
+    auditor_dir = demo_home / "auditor"
+    auditor_dir.mkdir()
+    tampered = _write(auditor_dir, "award-copy-from-a-bidder", scenario.tampered_award(releases["award"]))
+    unknown = _write(auditor_dir, "award-never-published", scenario.never_anchored(now))
+    verdicts = _verify(
+        backend, [files["tender"], files["amendment"], files["award"], files["contract"], tampered, unknown]
+    )
+    for verdict in verdicts:
+        say("   " + _verdict_line(verdict))
+    history = process_history(backend, scenario.OCID, store=backend.existing_store())
+    say(
+        f"   timeline of {scenario.OCID}: "
+        + " -> ".join(
+            f"{e.stage.tag}{'' if e.status == 'anchored' else ' (refused)'}" for e in history.entries
+        )
+    )
+    for flag in history.flags:
+        say(f"   red flag {flag.code}: {flag.message}")
+
+    keyed = {Path(v.file).stem: v for v in verdicts}
+    return DemoResult(
+        rpc_url=info.rpc_url,
+        settings=settings,
+        verdicts=keyed,
+        refused_award=refused,
+        real_outcomes=real_outcomes,
+    )
+
+
+def _verify(backend: Backend, files: list[Path]) -> list[Verdict]:
+    service = VerifyService(backend, store=backend.existing_store())
+    return list(service.verify(subjects_of(read_paths(files, keep_bytes=False, ordered=False))))
+
+
+def _block(result: AnchorResult) -> str:
+    return str(result.receipt["anchor"]["block_number"]) if result.receipt else "?"
+
+
+def _timestamp(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _verdict_line(verdict: Verdict) -> str:
+    colour = {Status.ANCHORED: "green", Status.SUPERSEDED: "yellow"}.get(verdict.status, "red")
+    line = f"{Path(verdict.file).name:<32} [{colour}]{verdict.status:<12}[/]"
+    if verdict.status is Status.TAMPERED:
+        line += " changed: " + ", ".join(verdict.changed or ["(original not in the evidence store)"])
+    elif verdict.status is Status.SUPERSEDED:
+        line += " by " + ", ".join(verdict.superseded_by)
+    elif verdict.status is Status.NOT_ANCHORED:
+        line += " nothing on the ledger for this notice"
+    elif verdict.agency_name:
+        line += f" sealed by {verdict.agency_name}"
+    return line
+
+
+ServeFunction = Callable[[Settings], None]

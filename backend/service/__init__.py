@@ -1,0 +1,1 @@
+"""Anchor and verify: orchestration of core, chain and store."""

@@ -1,0 +1,155 @@
+"""A process timeline from the chain, with the red flags an auditor looks for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.jsontext import parse_json
+from backend.core.notice import parse_notices
+from backend.core.receipt import hex32
+from backend.core.redflags import RedFlag, TimelineEntry, red_flags
+from backend.core.seal import ocid_hash
+from backend.core.stages import Stage
+from backend.service.context import Backend
+from backend.store import EvidenceStore
+
+
+@dataclass
+class HistoryEntry:
+    release_id: str
+    stage: Stage
+    digest: str
+    block_number: int | None
+    block_timestamp: int | None
+    tx_hash: str | None
+    agency: int | None
+    agency_name: str | None
+    signer: str | None
+    deadline: int
+    status: str  # "anchored", or "refused" for a notice the ledger refused (known from the evidence store)
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "release_id": self.release_id,
+            "stage": self.stage.tag,
+            "digest": self.digest,
+            "status": self.status,
+            "block_number": self.block_number,
+            "block_timestamp": self.block_timestamp,
+            "tx_hash": self.tx_hash,
+            "agency": self.agency_name or self.agency,
+            "signer": self.signer,
+            "deadline": self.deadline or None,
+            **({"error": self.error} if self.error else {}),
+        }
+
+
+@dataclass
+class ProcessHistory:
+    ocid: str
+    entries: list[HistoryEntry]
+    flags: list[RedFlag]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ocid": self.ocid,
+            "timeline": [e.to_json() for e in self.entries],
+            "red_flags": [
+                {
+                    "code": str(f.code),
+                    "severity": str(f.severity),
+                    "release_id": f.release_id,
+                    "message": f.message,
+                }
+                for f in self.flags
+            ],
+        }
+
+
+def _stored_release(store: EvidenceStore | None, digest: bytes) -> Any | None:
+    if store is None:
+        return None
+    source = store.notice_source(digest)
+    if source is None:
+        return None
+    data, _pointer = source
+    try:
+        parsed = parse_notices(parse_json(data), source="stored")
+    except Exception:
+        return None
+    for notice in parsed.notices:
+        if notice.digest == digest:
+            return notice
+    return None
+
+
+def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None) -> ProcessHistory:
+    """The timeline of ``ocid`` in ledger order, enriched from the evidence store when present."""
+    ledger = backend.ledger
+    names = ledger.agency_names()
+    entries: list[HistoryEntry] = []
+    timeline: list[TimelineEntry] = []
+    block_times: dict[int, int] = {}
+    for event in ledger.notice_events(ocid_hash=ocid_hash(ocid)):
+        if event.block_number not in block_times:
+            block_times[event.block_number] = int(ledger.w3.eth.get_block(event.block_number)["timestamp"])
+        when = block_times[event.block_number]
+        stage = Stage(event.fields.stage)
+        entries.append(
+            HistoryEntry(
+                release_id=event.fields.release_id,
+                stage=stage,
+                digest=hex32(event.digest),
+                block_number=event.block_number,
+                block_timestamp=when,
+                tx_hash=hex32(event.tx_hash),
+                agency=event.agency,
+                agency_name=names.get(event.agency),
+                signer=event.signer,
+                deadline=event.fields.deadline,
+                status="anchored",
+            )
+        )
+        notice = _stored_release(store, event.digest)
+        if notice is not None:
+            timeline.append(TimelineEntry.from_notice(notice, anchored_at=when))
+        else:
+            timeline.append(
+                TimelineEntry(
+                    release_id=event.fields.release_id,
+                    stage=stage,
+                    published_at=None,
+                    deadline=event.fields.deadline or None,
+                    anchored_at=when,
+                    in_batch=False,
+                    digest=event.digest,
+                )
+            )
+    if store is not None:
+        for entry in store.outbox(statuses=("refused",)):
+            if entry.ocid != ocid:
+                continue
+            fields = entry.payload["fields"]
+            stage = Stage(int(fields["stage"]))
+            entries.append(
+                HistoryEntry(
+                    release_id=entry.release_id,
+                    stage=stage,
+                    digest=fields["digest"],
+                    block_number=None,
+                    block_timestamp=None,
+                    tx_hash=None,
+                    agency=None,
+                    agency_name=entry.agency,
+                    signer=None,
+                    deadline=int(fields["deadline"]),
+                    status="refused",
+                    error=entry.error_name,
+                )
+            )
+            notice = _stored_release(store, bytes.fromhex(entry.subject))
+            if notice is not None:
+                timeline.append(TimelineEntry.from_notice(notice, anchored_at=None))
+    return ProcessHistory(ocid=ocid, entries=entries, flags=red_flags(timeline))

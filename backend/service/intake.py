@@ -1,0 +1,126 @@
+"""Reading what users hand in: files and folders of releases, packages, records and documents.
+
+JSON files (``.json``) are parsed strictly and read as OCDS; any other file is an
+evidence document, anchored by the SHA-256 of its bytes under the ocid it belongs to.
+A file that cannot be read is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backend.core.jsontext import parse_json
+from backend.core.notice import Notice, document_notice, parse_notices, publication_order
+from backend.errors import InputError, UsageError
+
+JSON_SUFFIXES = frozenset({".json"})
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IntakeNotice:
+    """A notice and the file it came from."""
+
+    notice: Notice
+    file: str
+    document_sha256: str
+    pointer: str
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """A file, or an entry in one, that gives no notice; ``fatal`` when the file is unreadable."""
+
+    source: str
+    message: str
+    fatal: bool
+    code: str = "unreadable"
+
+
+@dataclass
+class Intake:
+    notices: list[IntakeNotice] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+    documents: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # sha256 -> (name, bytes)
+
+    @property
+    def unreadable(self) -> list[InputProblem]:
+        return [p for p in self.problems if p.fatal]
+
+
+def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named, and files under folders named (sorted, hidden ones skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                if child.is_file() and not any(part.startswith(".") for part in relative.parts):
+                    yield child
+        elif path.is_file():
+            yield path
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+
+
+def read_bytes(data: bytes, *, name: str, ocid: str | None, intake: Intake, keep_bytes: bool = True) -> None:
+    """Turn one file's bytes into notices (or problems) on ``intake``."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if Path(name).suffix.lower() in JSON_SUFFIXES:
+        try:
+            document = parse_json(data)
+        except InputError as error:
+            intake.problems.append(InputProblem(name, error.message, fatal=True))
+            return
+        parsed = parse_notices(document, source=name)
+        for skipped in parsed.skipped:
+            intake.problems.append(
+                InputProblem(skipped.source, skipped.reason, fatal=False, code=str(skipped.code))
+            )
+        for notice in parsed.notices:
+            pointer = notice.source.partition("#")[2]
+            intake.notices.append(IntakeNotice(notice, name, sha256, pointer))
+        if parsed.notices and keep_bytes:
+            intake.documents[sha256] = (name, data)
+        elif not parsed.notices and not parsed.skipped:
+            intake.problems.append(InputProblem(name, "no OCDS release in this file", fatal=True))
+        return
+    if ocid is None:
+        intake.problems.append(
+            InputProblem(name, "an evidence document needs the ocid of its process (--ocid)", fatal=True)
+        )
+        return
+    notice = document_notice(data, ocid=ocid, name=Path(name).name, source=name)
+    intake.notices.append(IntakeNotice(notice, name, sha256, ""))
+    if keep_bytes:
+        intake.documents[sha256] = (name, data)
+
+
+def read_paths(
+    paths: Sequence[Path], *, ocid: str | None = None, keep_bytes: bool = True, ordered: bool = True
+) -> Intake:
+    """Read every file under ``paths``; notices come out in publication order (or file order)."""
+    intake = Intake()
+    for path in expand_paths(paths):
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                intake.problems.append(
+                    InputProblem(
+                        str(path),
+                        f"file is {size} bytes, more than the {MAX_FILE_BYTES} accepted",
+                        fatal=True,
+                    )
+                )
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            intake.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror}", fatal=True))
+            continue
+        read_bytes(data, name=str(path), ocid=ocid, intake=intake, keep_bytes=keep_bytes)
+    if ordered:
+        by_notice = {id(n.notice): n for n in intake.notices}
+        intake.notices = [by_notice[id(n)] for n in publication_order(n.notice for n in intake.notices)]
+    return intake

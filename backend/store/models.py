@@ -1,0 +1,133 @@
+"""Tables of the evidence store.
+
+The store keeps what the chain cannot: the exact bytes of every notice as received,
+receipts, and the outbox of work not yet final on chain. It is never the source of a
+verdict (the chain is); it supplies originals for field diffs and makes anchoring
+crash-safe: an outbox row is committed before any transaction is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """One row: the schema version this database was made with."""
+
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+
+
+class DocumentRow(Base):
+    """A file exactly as received (a release, a package, or an evidence document)."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NoticeRow(Base):
+    """One notice: a release inside a document (or the document itself)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_key", "ocid", "release_id"),)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ocid: Mapped[str] = mapped_column(String(512))
+    release_id: Mapped[str] = mapped_column(String(512))
+    stage: Mapped[int] = mapped_column(Integer)
+    # RFC 8785 bytes of the release; None for evidence documents (their bytes are the document).
+    canonical: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    document_sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"))
+    pointer: Mapped[str] = mapped_column(String(256), default="")
+    source: Mapped[str] = mapped_column(String(2048))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class OutboxRow(Base):
+    """Work for the chain: written and committed before any transaction is sent.
+
+    Status moves pending -> sent -> anchored -> final, or to refused (the ledger said
+    no, for good). A crash leaves rows in pending or sent; recovery looks them up on
+    chain (by key, digest or tx hash) before sending anything again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", name="uq_outbox_subject"),
+        Index("ix_outbox_status", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "notice" or "batch"
+    subject: Mapped[str] = mapped_column(String(64))  # notice digest or batch root (hex)
+    ocid: Mapped[str] = mapped_column(String(512), default="")
+    release_id: Mapped[str] = mapped_column(String(512), default="")
+    agency: Mapped[str] = mapped_column(String(256))
+    payload: Mapped[str] = mapped_column(Text)  # sealed fields and seal, JSON
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sender: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    raw_tx: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ReceiptRow(Base):
+    """A receipt handed out for an anchored notice or batch member."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        Index("ix_receipts_key", "ocid", "release_id"),
+        Index("ix_receipts_block", "block_number"),
+    )
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ocid: Mapped[str] = mapped_column(String(512))
+    release_id: Mapped[str] = mapped_column(String(512))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    batch_root: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text)  # the versioned receipt JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiTokenRow(Base):
+    """An agency credential for the REST API's write routes (only its hash is kept)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency: Mapped[str] = mapped_column(String(256))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

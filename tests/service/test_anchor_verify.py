@@ -1,0 +1,168 @@
+"""Anchoring and verification through the service layer, on the in-process chain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.chain.devnet import advance_time
+from backend.core.receipt import check_receipt_offline, unhex
+from backend.core.verdict import Status
+from backend.demo import scenario
+from backend.errors import KeystoreError
+from backend.keys import load_agency_key
+from backend.service.anchoring import AnchorService, Outcome
+from backend.service.context import Backend
+from backend.service.intake import read_paths
+from backend.service.verification import VerifyService, document_subject, subjects_of
+from backend.settings import Settings
+from tests.service.conftest import CITY, NATIONAL, auditor_view
+
+
+def write(folder: Path, name: str, value: Any) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(value, indent=1))
+    return path
+
+
+def verify(backend: Backend, paths: list[Path], *, store: bool = True) -> dict[str, Any]:
+    service = VerifyService(backend, store=backend.existing_store() if store else None)
+    subjects = subjects_of(read_paths(paths, keep_bytes=False, ordered=False))
+    return {v.release_id: v for v in service.verify(subjects)}
+
+
+@pytest.fixture
+def demo_files(backend: Backend, tmp_path: Path) -> dict[str, Path]:
+    now = int(backend.w3.eth.get_block("latest")["timestamp"])
+    return {
+        step: write(tmp_path, f"{step}.json", release) for step, release in scenario.procurement(now).items()
+    }
+
+
+def test_lifecycle_anchor_refusal_retry_and_verdicts(backend: Backend, demo_files: dict[str, Path]) -> None:
+    service = AnchorService(backend)
+    first = service.anchor(read_paths([demo_files["tender"], demo_files["amendment"]]), agency=CITY)
+    assert [r.outcome for r in first] == [Outcome.ANCHORED, Outcome.ANCHORED]
+    (early,) = service.anchor(read_paths([demo_files["award"]]), agency=CITY)
+    assert early.outcome is Outcome.REFUSED and early.error_name == "DeadlineNotPassed"
+    advance_time(backend.w3, 40 * scenario.DAY)
+    (late,) = service.anchor(read_paths([demo_files["award"]]), agency=CITY)
+    assert late.outcome is Outcome.ANCHORED, "a refusal for a deadline is retried once the deadline passed"
+    verdicts = verify(backend, list(demo_files.values()))
+    assert verdicts["VLP-2026-0042-tender"].status is Status.SUPERSEDED
+    assert verdicts["VLP-2026-0042-tender"].superseded_by == ["VLP-2026-0042-amendment-1"]
+    assert verdicts["VLP-2026-0042-amendment-1"].status is Status.ANCHORED
+    assert verdicts["VLP-2026-0042-award-1"].status is Status.ANCHORED
+    assert verdicts["VLP-2026-0042-award-1"].agency_name == CITY
+    assert verdicts["VLP-2026-0042-contract-1"].status is Status.NOT_ANCHORED
+
+
+def test_anchoring_again_returns_the_existing_receipt(backend: Backend, demo_files: dict[str, Path]) -> None:
+    service = AnchorService(backend)
+    (first,) = service.anchor(read_paths([demo_files["tender"]]), agency=CITY)
+    (again,) = service.anchor(read_paths([demo_files["tender"]]), agency=CITY)
+    assert first.outcome is Outcome.ANCHORED and again.outcome is Outcome.ALREADY_ANCHORED
+    assert again.receipt == first.receipt
+    assert first.receipt is not None
+    assert check_receipt_offline(first.receipt, digest=unhex(first.digest)) == []
+    events = list(backend.ledger.notice_events())
+    assert len(events) == 1, "nothing is anchored twice"
+
+
+def test_receipt_that_does_not_match_is_caught_offline(backend: Backend, demo_files: dict[str, Path]) -> None:
+    (result,) = AnchorService(backend).anchor(read_paths([demo_files["tender"]]), agency=CITY)
+    assert result.receipt is not None
+    assert check_receipt_offline(result.receipt, digest=b"\x01" * 32) == ["the receipt is for another digest"]
+    forged = json.loads(json.dumps(result.receipt))
+    forged["seal"]["signer"] = "0x" + "11" * 20
+    assert any("recovers to" in p for p in check_receipt_offline(forged, digest=unhex(result.digest)))
+
+
+def test_one_changed_character_is_tampered_with_the_field_named(
+    backend: Backend, demo_files: dict[str, Path], tmp_path: Path
+) -> None:
+    AnchorService(backend).anchor(read_paths([demo_files["tender"]]), agency=CITY)
+    text = demo_files["tender"].read_text().replace('"amount": 480000', '"amount": 480001')
+    altered = tmp_path / "altered" / "tender.json"
+    altered.parent.mkdir()
+    altered.write_text(text)
+    verdict = verify(backend, [altered])["VLP-2026-0042-tender"]
+    assert verdict.status is Status.TAMPERED
+    assert verdict.changed == ["/tender/value/amount"]
+    # Without the evidence store the verdict is the same; only the field list is missing.
+    blind = verify(auditor_view(backend), [altered], store=False)["VLP-2026-0042-tender"]
+    assert blind.status is Status.TAMPERED and blind.changed is None
+
+
+def test_auditor_with_only_file_chain_and_deployment_gets_the_same_verdicts(
+    backend: Backend, demo_files: dict[str, Path]
+) -> None:
+    AnchorService(backend).anchor(read_paths([demo_files["tender"], demo_files["amendment"]]), agency=CITY)
+    auditor = auditor_view(backend)
+    assert auditor.existing_store() is None
+    with_store = verify(backend, list(demo_files.values()))
+    without = verify(auditor, list(demo_files.values()), store=False)
+    assert {k: v.to_json() for k, v in with_store.items()} == {k: v.to_json() for k, v in without.items()}
+    assert sorted(p.name for p in auditor.settings.home.iterdir()) == ["deployment.json"], (
+        "verify creates no store"
+    )
+
+
+def test_real_releases_anchor_and_verify(backend: Backend, ocds_real: Path) -> None:
+    files = sorted((ocds_real / "mexico-jalisco").rglob("*.json"))
+    results = AnchorService(backend).anchor(read_paths(files), agency=NATIONAL)
+    anchored = {r.digest for r in results if r.outcome in (Outcome.ANCHORED, Outcome.ALREADY_ANCHORED)}
+    assert anchored, "real releases anchor"
+    assert all(r.outcome is not Outcome.INVALID for r in results)
+    verdicts = verify(auditor_view(backend), files, store=False)
+    assert all(v.status.passes for v in verdicts.values())
+
+
+def test_republished_release_is_refused_and_the_copy_is_tampered(backend: Backend, ocds_real: Path) -> None:
+    files = sorted((ocds_real / "paraguay" / "sample" / "releases").glob("*277004-*"))
+    results = AnchorService(backend).anchor(read_paths(files), agency=NATIONAL)
+    refused = [r for r in results if r.outcome is Outcome.REFUSED]
+    assert refused and {r.error_name for r in refused} == {"DigestConflict"}
+    verdicts = list(
+        VerifyService(backend, store=backend.store).verify(
+            subjects_of(read_paths(files, keep_bytes=False, ordered=False))
+        )
+    )
+    statuses = {v.digest: v.status for v in verdicts}
+    assert {statuses[r.digest] for r in refused} == {Status.TAMPERED}
+
+
+def test_evidence_document_is_anchored_and_verified_by_its_bytes(backend: Backend, tmp_path: Path) -> None:
+    pdf = tmp_path / "bid-opening-minutes.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n% minutes of the bid opening, 2026-12-31\n%%EOF\n")
+    (result,) = AnchorService(backend).anchor(read_paths([pdf], ocid=scenario.OCID), agency=CITY)
+    assert result.outcome is Outcome.ANCHORED and result.stage == "document"
+    service = VerifyService(auditor_view(backend), store=None)
+    (verdict,) = service.verify([document_subject(pdf.read_bytes(), name=str(pdf))])
+    assert verdict.status is Status.ANCHORED and verdict.ocid == scenario.OCID
+    pdf.write_bytes(pdf.read_bytes().replace(b"31", b"30"))
+    (changed,) = service.verify([document_subject(pdf.read_bytes(), name=str(pdf))])
+    assert changed.status is Status.NOT_ANCHORED
+
+
+def test_wrong_keystore_password_is_a_clear_error(backend: Backend) -> None:
+    wrong = Settings(home=backend.settings.home, key_password="not-the-password")  # type: ignore[arg-type]
+    with pytest.raises(KeystoreError, match="wrong password"):
+        load_agency_key(wrong, CITY)
+
+
+def test_schema_invalid_release_is_held_back_unless_allowed(
+    backend: Backend, demo_files: dict[str, Path], tmp_path: Path
+) -> None:
+    release = json.loads(demo_files["tender"].read_text())
+    release["tender"]["value"]["amount"] = "four hundred thousand"
+    path = write(tmp_path, "invalid.json", release)
+    service = AnchorService(backend)
+    (held,) = service.anchor(read_paths([path]), agency=CITY)
+    assert held.outcome is Outcome.INVALID
+    assert any(issue.path == "/tender/value/amount" for issue in held.schema_issues)
+    (allowed,) = service.anchor(read_paths([path]), agency=CITY, allow_invalid=True)
+    assert allowed.outcome is Outcome.ANCHORED
