@@ -14,6 +14,8 @@ from backend.cli import demo as _demo  # noqa: F401
 from backend.cli import deploy as _deploy  # noqa: F401
 from backend.cli import devnet as _devnet  # noqa: F401
 from backend.cli import history as _history  # noqa: F401
+from backend.cli import serve as _serve  # noqa: F401
+from backend.cli import tokens as _tokens  # noqa: F401
 from backend.cli import verify as _verify  # noqa: F401
 from backend.cli.app import app, console_err
 from backend.errors import TenderledgerError

@@ -70,11 +70,10 @@ def read_bytes(data: bytes, *, name: str, ocid: str | None, intake: Intake, keep
     sha256 = hashlib.sha256(data).hexdigest()
     if Path(name).suffix.lower() in JSON_SUFFIXES:
         try:
-            document = parse_json(data)
-        except InputError as error:
+            parsed = parse_notices(parse_json(data), source=name)
+        except InputError as error:  # not JSON, or JSON that is no OCDS document: this file only
             intake.problems.append(InputProblem(name, error.message, fatal=True))
             return
-        parsed = parse_notices(document, source=name)
         for skipped in parsed.skipped:
             intake.problems.append(
                 InputProblem(skipped.source, skipped.reason, fatal=False, code=str(skipped.code))

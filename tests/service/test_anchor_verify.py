@@ -166,3 +166,14 @@ def test_schema_invalid_release_is_held_back_unless_allowed(
     assert any(issue.path == "/tender/value/amount" for issue in held.schema_issues)
     (allowed,) = service.anchor(read_paths([path]), agency=CITY, allow_invalid=True)
     assert allowed.outcome is Outcome.ANCHORED
+
+
+def test_a_file_that_is_not_ocds_does_not_stop_the_others(backend: Backend, demo_files: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    not_ocds = write(tmp_path, "list.json", [1, 2, 3])
+    broken = tmp_path / "broken.json"
+    broken.write_bytes(b'{"ocid": ')
+    intake = read_paths([not_ocds, broken, demo_files["tender"]])
+    assert {Path(p.source).name for p in intake.unreadable} == {"list.json", "broken.json"}
+    (result,) = AnchorService(backend).anchor(intake, agency=CITY)
+    assert result.outcome is Outcome.ANCHORED

@@ -1,0 +1,403 @@
+"""The notice gateway: the one way notices submitted through the API reach the chain.
+
+Requests arrive on many threads at once; the chain is reached through one relayer
+key and, in tests, through an in-process EVM that is not thread-safe. So:
+
+1. Durable first. The notice bytes and a sealed outbox row are committed before
+   anything is sent (``AnchorService.keep`` and ``enqueue``). Concurrent requests
+   take turns for this step, so they never race each other in the store.
+2. One sender. A single worker thread runs the Dispatcher: the relayer's nonces
+   come from one counter and cannot clash.
+3. One transaction per notice. Work is keyed by notice digest: the outbox holds
+   one row per digest, and every request for a digest waits on the same future.
+   Ten identical submissions make one transaction and read one receipt.
+
+A request waits for its notices up to a limit; past it the caller is told the work
+is pending and the worker carries on, retrying with a growing delay while the chain
+is unreachable. Work an earlier process left in the outbox is resumed when the
+worker starts, so nothing acknowledged is lost.
+
+Every thread's chain access goes through :func:`serialize_chain_access`: one lock
+held around each JSON-RPC request, so reads can interleave with a slow send.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, wait
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+import requests
+from web3 import Web3
+from web3.middleware.base import Web3Middleware
+from web3.types import MakeBatchRequestFn, MakeRequestFn, RPCEndpoint, RPCResponse
+
+from backend.chain.ledger import AnchoredEvent
+from backend.core.receipt import AnchorPoint, build_receipt, hex32
+from backend.core.seal import notice_key
+from backend.errors import NetworkError, TenderledgerError
+from backend.service.anchoring import AnchorResult, AnchorService, Outcome
+from backend.service.context import Backend
+from backend.service.dispatch import Dispatcher
+from backend.service.intake import InputProblem, Intake
+from backend.store import OutboxEntry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+OPEN_STATUSES: Final = ("pending", "sent")
+"""Outbox statuses of work the chain has not taken yet."""
+
+SETTLED_STATUSES: Final = ("anchored", "final")
+"""Outbox statuses of work with a receipt."""
+
+RETRY_START_S: Final = 1.0
+RETRY_MAX_S: Final = 60.0
+CLOSE_TIMEOUT_S: Final = 10.0
+
+DIGEST_CONFLICT: Final = "DigestConflict"
+"""The ledger error for an (ocid, release id) already anchored with another digest."""
+
+RECHECKED_REFUSALS: Final = frozenset({"NoticeAlreadyAnchored"})
+"""Refusals that can be wrong: another sender (a CLI run on the same outbox) anchored
+the notice between the Dispatcher's chain lookup and its send. Such a notice is looked
+up once more, which finds its receipt."""
+
+CHAIN_LOCK_MIDDLEWARE: Final = "tenderledger_chain_lock"
+
+_install_lock = threading.Lock()
+
+
+# ---------------------------------------------------------------- chain access from many threads
+
+
+def _serialized_requests(lock: threading.RLock) -> type[Web3Middleware]:
+    """A middleware class holding ``lock`` around each JSON-RPC request (and batch) it passes on."""
+
+    class SerializedRequests(Web3Middleware):
+        def wrap_make_request(self, make_request: MakeRequestFn) -> MakeRequestFn:
+            def serialized(method: RPCEndpoint, params: Any) -> RPCResponse:
+                with lock:
+                    return make_request(method, params)
+
+            return serialized
+
+        def wrap_make_batch_request(self, make_batch_request: MakeBatchRequestFn) -> MakeBatchRequestFn:
+            def serialized(requests_info: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:
+                with lock:
+                    return make_batch_request(requests_info)
+
+            return serialized
+
+    return SerializedRequests
+
+
+def serialize_chain_access(w3: Web3) -> None:
+    """Make ``w3`` safe to share between threads: one request reaches the provider at a time.
+
+    The lock sits innermost, around the provider itself, so middleware that makes
+    requests of its own never waits on itself. Calling this again does nothing.
+    """
+    with _install_lock:
+        if CHAIN_LOCK_MIDDLEWARE not in w3.middleware_onion:
+            w3.middleware_onion.inject(
+                _serialized_requests(threading.RLock()), name=CHAIN_LOCK_MIDDLEWARE, layer=0
+            )
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SubmittedNotice:
+    """One notice of a submission, and for a digest conflict the receipt of what the ledger holds."""
+
+    result: AnchorResult
+    existing_receipt: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of each notice of a request body, in publication order."""
+
+    notices: list[SubmittedNotice]
+    skipped: list[InputProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoticeState:
+    """Where one notice stands: ``pending`` (in the outbox), ``anchored`` or ``refused``."""
+
+    digest: bytes
+    status: str
+    ocid: str
+    release_id: str
+    receipt: dict[str, Any] | None = None
+    error: str | None = None
+    error_name: str | None = None
+
+
+# ---------------------------------------------------------------- the gateway
+
+
+class NoticeGateway:
+    """Anchors submitted notices through one worker thread; callers wait on per-digest futures."""
+
+    def __init__(self, backend: Backend, *, wait_s: float) -> None:
+        self.backend = backend
+        self.wait_s = wait_s
+        # Order: _intake_lock before _state_lock, everywhere.
+        self._intake_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._waiters: dict[str, Future[bool]] = {}  # digest hex -> future of "anchored by this gateway"
+        self._owed: set[str] = set()  # digests the worker still has to settle
+        self._rechecked: set[str] = set()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lifecycle = threading.Lock()
+        self._worker: threading.Thread | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start the worker (once); it first resumes open work left in the outbox."""
+        with self._lifecycle:
+            if self._worker is not None:
+                return
+            self._stopping.clear()
+            self._worker = threading.Thread(target=self._work, name="notice-gateway", daemon=True)
+            self._worker.start()
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
+        """Stop the worker; True when it stopped within ``timeout``. Open work stays in the outbox."""
+        with self._lifecycle:
+            worker, self._worker = self._worker, None
+        if worker is None:
+            return True
+        self._stopping.set()
+        self._wake.set()
+        worker.join(timeout)
+        return not worker.is_alive()
+
+    @property
+    def worker_alive(self) -> bool | None:
+        """Whether the worker runs; None before it was started (the first submission starts it)."""
+        worker = self._worker
+        return None if worker is None else worker.is_alive()
+
+    # ---------------------------------------------------------------- submitting
+
+    def submit(
+        self, intake: Intake, *, agency: str, allow_invalid: bool = False, wait_s: float | None = None
+    ) -> Submission:
+        """Anchor the notices of ``intake`` for ``agency``, waiting for the chain up to ``wait_s``.
+
+        When this returns, every accepted notice is committed to the outbox. A notice not
+        settled in time comes back PENDING: the worker goes on with it. Errors raised before
+        the outbox commit (an unknown keystore, an unreachable chain) mean nothing was accepted.
+        """
+        self.start()
+        service = AnchorService(self.backend)
+        issues = service.validate(intake.notices)
+        accepted = [n for n in intake.notices if allow_invalid or n.notice.digest not in issues]
+        with self._intake_lock:
+            service.keep(intake, intake.notices)
+            entries = service.enqueue(accepted, agency=agency)
+            futures = self._register(entries)
+        if futures:
+            self._wake.set()
+            wait(futures.values(), timeout=self.wait_s if wait_s is None else wait_s)
+        # A future still running when the wait ended may have settled since: its receipt is then new.
+        anchored_now = {
+            subject for subject, future in futures.items() if not future.done() or future.result()
+        }
+        results = service.results(intake, accepted, issues, anchored_now=anchored_now)
+        notices = []
+        for result in results:
+            existing = None
+            if result.outcome is Outcome.REFUSED and result.error_name == DIGEST_CONFLICT:
+                existing = self._existing_receipt(result.ocid, result.release_id)
+            notices.append(SubmittedNotice(result, existing))
+        return Submission(notices, skipped=list(intake.problems))
+
+    def _register(self, entries: Iterable[OutboxEntry]) -> dict[str, Future[bool]]:
+        """Futures for the entries not yet settled; a refused entry is judged again."""
+        entries = list(entries)
+        refused = [e.id for e in entries if e.status == "refused"]
+        if refused:
+            # A resubmission asks again: the refusal may no longer hold (the deadline has passed).
+            self.backend.store.set_status(refused, "pending", clear_tx=True)
+        subjects = {e.subject for e in entries if e.status in OPEN_STATUSES or e.status == "refused"}
+        with self._state_lock:
+            self._owed |= subjects
+            self._rechecked -= subjects
+            return {subject: self._waiters.setdefault(subject, Future()) for subject in subjects}
+
+    # ---------------------------------------------------------------- the worker
+
+    def _work(self) -> None:
+        self._resume_outbox()
+        delay = 0.0
+        while not self._stopping.is_set():
+            with self._state_lock:
+                idle = not self._owed
+            if idle or delay:
+                self._wake.wait(None if idle else delay)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            with self._state_lock:
+                work = set(self._owed)
+            if not work:
+                continue
+            delay = 0.0 if self._dispatch(work) else min(RETRY_MAX_S, max(RETRY_START_S, 2 * delay))
+
+    def _resume_outbox(self) -> None:
+        try:
+            entries = self.backend.store.outbox(statuses=OPEN_STATUSES, kind="notice")
+        except Exception:
+            log.exception("cannot read the outbox to resume open work")
+            return
+        if entries:
+            log.info("resuming %d notices left in the outbox", len(entries))
+            with self._state_lock:
+                self._owed.update(e.subject for e in entries)
+
+    def _dispatch(self, work: set[str]) -> bool:
+        """One Dispatcher run over ``work``; True when everything settled or was requeued on purpose."""
+        anchored: set[str] = set()
+        sent_ok = False
+        try:
+            entries = self.backend.store.outbox_by_subjects(("notice", subject) for subject in sorted(work))
+            dispatcher = Dispatcher(self.backend)
+            try:
+                # Outbox order is publication order: a tender goes before the award that follows it.
+                dispatcher.run(sorted(entries, key=lambda e: e.id))
+                sent_ok = True
+            finally:
+                anchored = set(dispatcher.report.anchored_subjects)
+        except TenderledgerError as error:
+            log.warning("anchoring paused, will retry: %s", error.diagnostics())
+        except Exception:
+            log.exception("anchoring failed unexpectedly, will retry")
+        try:
+            return self._settle(work, anchored) and sent_ok
+        except Exception:
+            log.exception("cannot read the outcome of anchoring, will retry")
+            return False
+
+    def _settle(self, work: set[str], anchored: set[str]) -> bool:
+        """Resolve the futures of settled work; True unless something is left open for no reason."""
+        store = self.backend.store
+        # Under the intake lock, a resubmission cannot reopen an entry between reading and resolving it.
+        with self._intake_lock:
+            entries = {e.subject: e for e in store.outbox_by_subjects(("notice", s) for s in work)}
+            with self._state_lock:
+                rechecked = set(self._rechecked)
+            done: dict[str, bool] = {}
+            recheck: list[OutboxEntry] = []
+            for subject in work:
+                entry = entries.get(subject)
+                if entry is None or entry.status in SETTLED_STATUSES:
+                    done[subject] = subject in anchored
+                elif entry.status == "refused":
+                    if entry.error_name in RECHECKED_REFUSALS and subject not in rechecked:
+                        recheck.append(entry)
+                    else:
+                        done[subject] = False
+            if recheck:
+                store.set_status([e.id for e in recheck], "pending", clear_tx=True)
+            with self._state_lock:
+                self._rechecked.update(e.subject for e in recheck)
+                for subject, fresh in done.items():
+                    self._owed.discard(subject)
+                    self._rechecked.discard(subject)
+                    future = self._waiters.pop(subject, None)
+                    if future is not None:
+                        future.set_result(fresh)
+                left_open = (self._owed & work) - {e.subject for e in recheck}
+        return not left_open
+
+    # ---------------------------------------------------------------- reading state
+
+    def state(self, digest: bytes) -> NoticeState | None:
+        """Where the notice with ``digest`` stands; None when neither the store nor the chain knows it."""
+        store = self.backend.store
+        receipt = store.receipt(digest)
+        if receipt is not None:
+            notice = receipt["notice"]
+            return NoticeState(digest, "anchored", notice["ocid"], notice["release_id"], receipt=receipt)
+        entries = store.outbox_by_subjects([("notice", digest.hex())])
+        if entries:
+            entry = entries[0]
+            if entry.status == "refused":
+                return NoticeState(
+                    digest,
+                    "refused",
+                    entry.ocid,
+                    entry.release_id,
+                    error=entry.error,
+                    error_name=entry.error_name,
+                )
+            return NoticeState(digest, "pending", entry.ocid, entry.release_id)
+        # Anchored elsewhere (another server, the command line on another machine): ask the chain.
+        events = _on_chain(lambda: list(self.backend.ledger.notice_events_for_digests([digest])))
+        if not events:
+            return None
+        event = events[0]
+        return NoticeState(
+            digest, "anchored", event.fields.ocid, event.fields.release_id, receipt=self._receipt_of(event)
+        )
+
+    def _existing_receipt(self, ocid: str, release_id: str) -> dict[str, Any] | None:
+        """The receipt of what the ledger holds under (ocid, release id), from the store or the chain."""
+        try:
+            key = notice_key(ocid, release_id)
+            record = _on_chain(lambda: self.backend.ledger.record_by_key(key))
+            if record is None:
+                return None
+            stored = self.backend.store.receipt(record.digest)
+            if stored is not None:
+                return stored
+            events = _on_chain(lambda: list(self.backend.ledger.notice_events_for_keys([key])))
+            for event in events:
+                if event.digest == record.digest:
+                    return self._receipt_of(event)
+        except TenderledgerError as error:
+            # The refusal stands without it; the caller can still look the notice up later.
+            log.warning(
+                "cannot fetch the receipt of the anchored %s / %s: %s", ocid, release_id, error.message
+            )
+        return None
+
+    def _receipt_of(self, event: AnchoredEvent) -> dict[str, Any]:
+        ledger = self.backend.ledger
+        block = _on_chain(lambda: ledger.w3.eth.get_block(event.block_number))
+        agency_name = _on_chain(lambda: ledger.agency_name(event.agency))
+        return build_receipt(
+            chain_id=ledger.deployment.chain_id,
+            ledger=ledger.address,
+            fields=event.fields,
+            seal=event.seal,
+            signer=event.signer,
+            agency=event.agency,
+            agency_name=agency_name,
+            anchor=AnchorPoint(
+                tx_hash=hex32(event.tx_hash),
+                block_number=event.block_number,
+                block_hash=hex32(event.block_hash),
+                block_timestamp=int(block["timestamp"]),
+                log_index=event.log_index,
+            ),
+        )
+
+
+def _on_chain(call: Callable[[], T]) -> T:
+    """Run a chain read; a dropped connection becomes the NetworkError the API reports as 503."""
+    try:
+        return call()
+    except requests.exceptions.ConnectionError as exc:
+        raise NetworkError(f"cannot reach the chain: {exc}") from exc
