@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {INoticeLedger} from "../src/INoticeLedger.sol";
+import {Stages} from "../src/Stages.sol";
+import {LedgerTestBase} from "./utils/LedgerTestBase.sol";
+
+/// @title LifecycleTest
+/// @notice Rule 4: with a tender on the ledger, awards and contracts wait for the declared
+///         submission deadline and stop at a cancellation; amendments move the deadline
+///         only while it has not passed; a process may open at a later stage.
+contract LifecycleTest is LedgerTestBase {
+    uint64 internal constant DEADLINE = START_TIME + 10 days;
+    bytes32 internal ocidHash;
+
+    function setUp() public override {
+        super.setUp();
+        ocidHash = ocidHashOf(OCID);
+        anchorAs(worksPk, notice("tender", Stages.TENDER, DEADLINE));
+    }
+
+    /// @dev A notice of the fixture process whose release id and digest are unique per (tag, stage).
+    function _stageNotice(string memory tag, uint8 stage, uint64 deadline)
+        private
+        pure
+        returns (INoticeLedger.NoticeInput memory)
+    {
+        return notice(string.concat(tag, "-", decimal(stage)), stage, deadline);
+    }
+
+    function _expectRefused(INoticeLedger.NoticeInput memory n, bytes memory revertData) private {
+        bytes memory seal = sealNotice(worksPk, n);
+        vm.expectRevert(revertData);
+        vm.prank(worksKey);
+        ledger.anchorNotice(n, seal);
+        assertNotAnchored(n);
+    }
+
+    function _deadlineNotPassed(uint64 deadline) private view returns (bytes memory) {
+        return abi.encodeWithSelector(INoticeLedger.DeadlineNotPassed.selector, ocidHash, deadline);
+    }
+
+    function _deadlinePassed(uint64 deadline) private view returns (bytes memory) {
+        return abi.encodeWithSelector(INoticeLedger.DeadlinePassed.selector, ocidHash, deadline);
+    }
+
+    // ------------------------------------------------------------ tender
+
+    function test_Tender_DeclaresTheDeadline() public view {
+        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHash);
+        assertTrue(p.hasTender, "hasTender");
+        assertFalse(p.cancelled, "not cancelled");
+        assertEq(uint256(p.deadline), DEADLINE, "deadline");
+        assertEq(uint256(p.agency), uint256(works), "agency");
+        assertEq(uint256(p.notices), 1, "notices");
+    }
+
+    // ------------------------------------------------------------ awards and contracts vs deadline
+
+    function test_AwardAndContractStages_RevertBeforeDeadline() public {
+        vm.warp(DEADLINE - 1);
+        for (uint8 stage = Stages.AWARD; stage <= Stages.CONTRACT_TERMINATION; ++stage) {
+            _expectRefused(_stageNotice("early", stage, 0), _deadlineNotPassed(DEADLINE));
+        }
+        assertEq(uint256(ledger.processOf(ocidHash).notices), 1, "nothing added");
+    }
+
+    function test_AwardAndContractStages_AcceptedAtTheDeadline() public {
+        vm.warp(DEADLINE);
+        for (uint8 stage = Stages.AWARD; stage <= Stages.CONTRACT_TERMINATION; ++stage) {
+            INoticeLedger.NoticeInput memory n = _stageNotice("on-time", stage, 0);
+            anchorAs(worksPk, n);
+            assertAnchoredNow(n, worksKey, works);
+        }
+        assertEq(uint256(ledger.processOf(ocidHash).notices), 10, "tender + 9 award/contract notices");
+    }
+
+    function test_Award_AcceptedWellAfterTheDeadline() public {
+        vm.warp(DEADLINE + 90 days);
+        INoticeLedger.NoticeInput memory award = notice("award", Stages.AWARD, 0);
+        relay(worksPk2, award);
+        assertAnchoredNow(award, worksKey2, works);
+    }
+
+    function test_Award_DeadlineDeclaredByTheAwardIsIgnored() public {
+        // Only tender stages declare the deadline; an award carrying one changes nothing.
+        vm.warp(DEADLINE);
+        anchorAs(worksPk, notice("award", Stages.AWARD, DEADLINE + 30 days));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE, "deadline unchanged");
+    }
+
+    // ------------------------------------------------------------ cancellation
+
+    function test_AwardAndContractStages_RevertAfterCancellation() public {
+        anchorAs(worksPk, notice("cancellation", Stages.TENDER_CANCELLATION, 0));
+        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHash);
+        assertTrue(p.cancelled, "cancelled");
+        assertEq(uint256(p.deadline), DEADLINE, "deadline kept");
+
+        vm.warp(DEADLINE + 1 days);
+        for (uint8 stage = Stages.AWARD; stage <= Stages.CONTRACT_TERMINATION; ++stage) {
+            _expectRefused(
+                _stageNotice("late", stage, 0), abi.encodeWithSelector(INoticeLedger.ProcessCancelled.selector, ocidHash)
+            );
+        }
+    }
+
+    function test_Cancellation_KeepsAwardsAnchoredBeforeIt() public {
+        vm.warp(DEADLINE);
+        INoticeLedger.NoticeInput memory award = notice("award", Stages.AWARD, 0);
+        anchorAs(worksPk, award);
+        INoticeLedger.NoticeRecord memory before = ledger.recordByKey(keyOf(award));
+        anchorAs(worksPk, notice("cancellation", Stages.TENDER_CANCELLATION, 0));
+        assertSameRecord(ledger.recordByKey(keyOf(award)), before);
+        _expectRefused(
+            notice("award-2", Stages.AWARD, 0), abi.encodeWithSelector(INoticeLedger.ProcessCancelled.selector, ocidHash)
+        );
+    }
+
+    function test_Cancellation_IsFinalEvenIfATenderFollows() public {
+        anchorAs(worksPk, notice("cancellation", Stages.TENDER_CANCELLATION, 0));
+        anchorAs(worksPk, notice("tender-relaunch", Stages.TENDER, DEADLINE));
+        assertTrue(ledger.processOf(ocidHash).cancelled, "still cancelled");
+        vm.warp(DEADLINE);
+        _expectRefused(
+            notice("award", Stages.AWARD, 0), abi.encodeWithSelector(INoticeLedger.ProcessCancelled.selector, ocidHash)
+        );
+    }
+
+    function test_Cancellation_AsFirstNoticeAlsoBlocksAwards() public {
+        string memory ocid = "ocds-213czf-000-00009";
+        bytes32 cancelledHash = ocidHashOf(ocid);
+        anchorAs(worksPk, notice(ocid, "cancel", Stages.TENDER_CANCELLATION, sha256("cancel-9"), 0));
+        INoticeLedger.ProcessState memory p = ledger.processOf(cancelledHash);
+        assertTrue(p.hasTender && p.cancelled, "a cancellation implies a tender");
+        INoticeLedger.NoticeInput memory award = notice(ocid, "award", Stages.AWARD, sha256("award-9"), 0);
+        bytes memory seal = sealNotice(worksPk, award);
+        vm.expectRevert(abi.encodeWithSelector(INoticeLedger.ProcessCancelled.selector, cancelledHash));
+        vm.prank(worksKey);
+        ledger.anchorNotice(award, seal);
+    }
+
+    // ------------------------------------------------------------ amendments move the deadline
+
+    function test_Amendment_MovesTheDeadlineBeforeItPasses() public {
+        vm.warp(DEADLINE - 1);
+        anchorAs(worksPk, notice("amendment-1", Stages.TENDER_AMENDMENT, DEADLINE + 5 days));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE + 5 days, "extended by amendment");
+
+        anchorAs(worksPk, notice("update-1", Stages.TENDER_UPDATE, DEADLINE + 2 days));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE + 2 days, "moved by update");
+
+        // The moved deadline now governs awards.
+        vm.warp(DEADLINE + 1 days);
+        _expectRefused(notice("award", Stages.AWARD, 0), _deadlineNotPassed(DEADLINE + 2 days));
+        vm.warp(DEADLINE + 2 days);
+        anchorAs(worksPk, notice("award", Stages.AWARD, 0));
+    }
+
+    function test_Amendment_MayBringTheDeadlineForward() public {
+        anchorAs(worksPk, notice("amendment-1", Stages.TENDER_AMENDMENT, START_TIME + 1 days));
+        vm.warp(START_TIME + 1 days);
+        anchorAs(worksPk, notice("award", Stages.AWARD, 0));
+    }
+
+    function test_Amendment_RevertWhen_DeadlineHasPassed() public {
+        vm.warp(DEADLINE);
+        _expectRefused(notice("amendment-1", Stages.TENDER_AMENDMENT, DEADLINE + 5 days), _deadlinePassed(DEADLINE));
+        _expectRefused(notice("update-1", Stages.TENDER_UPDATE, DEADLINE - 5 days), _deadlinePassed(DEADLINE));
+        // A new tender release of the same process is held to the same rule.
+        _expectRefused(notice("tender-2", Stages.TENDER, DEADLINE + 5 days), _deadlinePassed(DEADLINE));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE, "deadline unchanged");
+    }
+
+    function test_Amendment_KeepingOrOmittingThePassedDeadlineIsAccepted() public {
+        vm.warp(DEADLINE + 1 days);
+        anchorAs(worksPk, notice("amendment-same", Stages.TENDER_AMENDMENT, DEADLINE));
+        anchorAs(worksPk, notice("update-none", Stages.TENDER_UPDATE, 0));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE, "deadline unchanged");
+    }
+
+    function test_Amendment_DeclaringNoDeadlineKeepsTheDeadline() public {
+        anchorAs(worksPk, notice("amendment-none", Stages.TENDER_AMENDMENT, 0));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE, "zero declares nothing");
+        _expectRefused(notice("award", Stages.AWARD, 0), _deadlineNotPassed(DEADLINE));
+    }
+
+    // ------------------------------------------------------------ processes opening late
+
+    function test_ProcessMayOpenAtAnAwardOrContractStage() public {
+        for (uint8 stage = Stages.AWARD; stage <= Stages.CONTRACT_TERMINATION; ++stage) {
+            string memory ocid = string.concat("ocds-213czf-direct-", decimal(stage));
+            INoticeLedger.NoticeInput memory n = notice(ocid, "r1", stage, sha256(bytes(ocid)), 0);
+            anchorAs(cityPk, n);
+            assertAnchoredNow(n, cityKey, city);
+            INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(ocid));
+            assertFalse(p.hasTender, "no tender on the ledger");
+            assertEq(uint256(p.agency), uint256(city), "bound to city");
+        }
+    }
+
+    function test_ProcessWithoutTender_AcceptsAwardsAnyTime() public {
+        string memory ocid = "ocds-213czf-000-00003";
+        anchorAs(cityPk, notice(ocid, "planning", Stages.PLANNING, sha256("p3"), 0));
+        anchorAs(cityPk, notice(ocid, "award", Stages.AWARD, sha256("a3"), 0));
+        anchorAs(cityPk, notice(ocid, "contract", Stages.CONTRACT, sha256("c3"), 0));
+        assertEq(uint256(ledger.processOf(ocidHashOf(ocid)).notices), 3, "three notices");
+    }
+
+    function test_TenderWithoutDeadline_AcceptsAwardsAtOnce() public {
+        string memory ocid = "ocds-213czf-000-00004";
+        anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t4"), 0));
+        anchorAs(cityPk, notice(ocid, "award", Stages.AWARD, sha256("a4"), 0));
+        assertTrue(ledger.processOf(ocidHashOf(ocid)).hasTender, "hasTender");
+    }
+
+    // ------------------------------------------------------------ stages never blocked
+
+    function test_PlanningAndDocumentStages_AreNeverBlocked() public {
+        uint8[3] memory free = [Stages.PLANNING, Stages.PLANNING_UPDATE, Stages.DOCUMENT];
+        // Before the deadline ...
+        for (uint256 i; i < free.length; ++i) {
+            anchorAs(worksPk, _stageNotice("before", free[i], 0));
+        }
+        // ... after it has passed ...
+        vm.warp(DEADLINE + 1);
+        for (uint256 i; i < free.length; ++i) {
+            anchorAs(worksPk, _stageNotice("after", free[i], 0));
+        }
+        // ... and after a cancellation.
+        anchorAs(worksPk, notice("cancellation", Stages.TENDER_CANCELLATION, 0));
+        for (uint256 i; i < free.length; ++i) {
+            anchorAs(worksPk, _stageNotice("cancelled", free[i], 0));
+        }
+        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHash);
+        assertEq(uint256(p.notices), 11, "tender + 9 free notices + cancellation");
+        assertEq(uint256(p.deadline), DEADLINE, "free stages never touch the deadline");
+    }
+
+    // ------------------------------------------------------------ open questions of rule 4 (see report)
+
+    /// @notice Pins today's behaviour: a tender declaring no deadline lets an award through at
+    ///         once, and a later amendment may then declare a deadline after that award. The
+    ///         ledger ends with an award older than its tender's deadline; rule 4 only guards
+    ///         awards arriving after the deadline is known, so the off-chain red flags must
+    ///         catch this. If the ledger starts refusing it, flip this test.
+    function test_OpenQuestion_DeadlineDeclaredAfterAnAwardIsAccepted() public {
+        string memory ocid = "ocds-213czf-000-00005";
+        anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t5"), 0));
+        INoticeLedger.NoticeInput memory award = notice(ocid, "award", Stages.AWARD, sha256("a5"), 0);
+        anchorAs(cityPk, award);
+        uint64 later = START_TIME + 30 days;
+        anchorAs(cityPk, notice(ocid, "amendment", Stages.TENDER_AMENDMENT, sha256("m5"), later));
+
+        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(ocid));
+        assertEq(uint256(p.deadline), later, "deadline declared after the award");
+        assertLt(uint256(ledger.recordByKey(keyOf(award)).timestamp), uint256(p.deadline), "award precedes it");
+    }
+
+    /// @notice Pins today's behaviour: a process opened by a direct award may later receive a
+    ///         tender whose deadline is still ahead. Rule 4 allows the late opening; the
+    ///         off-chain red flags report the order.
+    function test_OpenQuestion_TenderAfterADirectAwardIsAccepted() public {
+        string memory ocid = "ocds-213czf-000-00006";
+        INoticeLedger.NoticeInput memory award = notice(ocid, "award", Stages.AWARD, sha256("a6"), 0);
+        anchorAs(cityPk, award);
+        uint64 later = START_TIME + 30 days;
+        anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t6"), later));
+        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(ocid));
+        assertTrue(p.hasTender, "tender now on the ledger");
+        assertLt(uint256(ledger.recordByKey(keyOf(award)).timestamp), uint256(p.deadline), "award precedes it");
+        // From now on the rule applies to further awards.
+        INoticeLedger.NoticeInput memory second = notice(ocid, "award-2", Stages.AWARD, sha256("a6-2"), 0);
+        bytes memory seal = sealNotice(cityPk, second);
+        vm.expectRevert(abi.encodeWithSelector(INoticeLedger.DeadlineNotPassed.selector, ocidHashOf(ocid), later));
+        vm.prank(cityKey);
+        ledger.anchorNotice(second, seal);
+    }
+
+    // ------------------------------------------------------------ fuzz
+
+    /// @notice An award is accepted exactly when the tender's deadline has been reached:
+    ///         any time `gap` seconds before it is refused, any time at or after it accepted.
+    function testFuzz_Award_AcceptedIffDeadlineReached(uint256 deadlineOffset, uint256 gap, bool early) public {
+        string memory ocid = "ocds-213czf-000-00007";
+        uint64 deadline = START_TIME + 30 days + uint64(bound(deadlineOffset, 0, 365 days));
+        anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t7"), deadline));
+        gap = bound(gap, 1, 30 days);
+        uint256 at = early ? deadline - gap : deadline + gap - 1;
+        vm.warp(at);
+
+        INoticeLedger.NoticeInput memory award = notice(ocid, "award", Stages.AWARD, sha256("a7"), 0);
+        bytes memory seal = sealNotice(cityPk, award);
+        if (early) {
+            vm.expectRevert(
+                abi.encodeWithSelector(INoticeLedger.DeadlineNotPassed.selector, ocidHashOf(ocid), deadline)
+            );
+        }
+        vm.prank(cityKey);
+        ledger.anchorNotice(award, seal);
+        assertEq(ledger.recordByKey(keyOf(award)).digest != bytes32(0), !early, "anchored iff reached");
+    }
+
+    /// @notice An amendment moving the deadline is accepted exactly while it has not passed;
+    ///         keeping it or declaring none is always accepted.
+    function testFuzz_Amendment_MovesDeadlineOnlyBeforeItPasses(uint64 declared, uint64 elapsed, bool update)
+        public
+    {
+        elapsed = uint64(bound(elapsed, 0, 30 days));
+        uint256 at = START_TIME + elapsed;
+        vm.warp(at);
+        INoticeLedger.NoticeInput memory amendment =
+            notice("amendment", update ? Stages.TENDER_UPDATE : Stages.TENDER_AMENDMENT, declared);
+        bool moves = declared != 0 && declared != DEADLINE;
+        bool refused = moves && at >= DEADLINE;
+
+        bytes memory seal = sealNotice(worksPk, amendment);
+        if (refused) vm.expectRevert(_deadlinePassed(DEADLINE));
+        vm.prank(worksKey);
+        ledger.anchorNotice(amendment, seal);
+        uint256 expected = moves && !refused ? declared : DEADLINE;
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), expected, "deadline");
+    }
+}
