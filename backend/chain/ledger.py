@@ -186,13 +186,14 @@ class Ledger:
         )
 
     def process(self, ocid_hash: bytes) -> ProcessState:
-        agency, deadline, has_tender, cancelled, notices = self._call("processOf", ocid_hash)
+        agency, deadline, has_tender, cancelled, notices, first_award_at = self._call("processOf", ocid_hash)
         return ProcessState(
             agency=int(agency),
             deadline=int(deadline),
             has_tender=bool(has_tender),
             cancelled=bool(cancelled),
             notices=int(notices),
+            first_award_at=int(first_award_at),
         )
 
     def seal_key(self, address: str) -> SealKeyWindow:

@@ -42,6 +42,7 @@ ADVICE: dict[str, str] = {
     "DeadlineNotPassed": "the tender's submission deadline has not passed yet",
     "DeadlinePassed": "the submission deadline has already passed and cannot be moved",
     "ProcessCancelled": "the tender was cancelled",
+    "DeadlineAfterAward": "the deadline declared falls after an award or contract already on the ledger",
     "BatchAlreadyAnchored": "this batch root is already on the ledger",
     "BadNoticeCount": "the number of notices in the call is out of range",
     "LengthMismatch": "notices and seals differ in number",

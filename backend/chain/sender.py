@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-
 import requests
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 from eth_typing import ChecksumAddress
+from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TimeExhausted
 from web3.types import Nonce, TxParams, TxReceipt

@@ -39,6 +39,7 @@ class ProcessState:
     has_tender: bool
     cancelled: bool
     notices: int
+    first_award_at: int = 0  # time of the first award or contract notice, 0 when none
 
 
 @dataclass(frozen=True, slots=True)

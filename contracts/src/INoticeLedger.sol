@@ -55,6 +55,7 @@ interface INoticeLedger {
         bool hasTender;
         bool cancelled;
         uint32 notices;
+        uint48 firstAwardAt;
     }
 
     /// @notice Text fields checked for emptiness and length.
@@ -97,6 +98,9 @@ interface INoticeLedger {
     error DeadlinePassed(bytes32 ocidHash, uint64 deadline);
     /// @notice An award or contract arrived after the tender was cancelled.
     error ProcessCancelled(bytes32 ocidHash);
+    /// @notice A tender-stage notice declared a deadline later than an award or contract
+    ///         already anchored for the process (which would then predate its own deadline).
+    error DeadlineAfterAward(bytes32 ocidHash, uint64 deadline, uint48 firstAwardAt);
     /// @notice This batch root is already anchored.
     error BatchAlreadyAnchored(bytes32 root);
     /// @notice A multi-notice call carried no notices, or more than MAX_NOTICES_PER_CALL.

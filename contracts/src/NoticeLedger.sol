@@ -58,6 +58,7 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
         uint64 deadline; // declared submission deadline of the tender, 0 when none
         uint8 flags; // FLAG_TENDER | FLAG_CANCELLED
         uint32 notices;
+        uint48 firstAwardAt; // time of the first award or contract notice, 0 when none
     }
 
     /// @dev Packed record of one anchored digest: signer | block | timestamp | stage.
@@ -215,13 +216,16 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     function batchRecord(bytes32 root) external view returns (BatchRecord memory record) {
         uint256 packed = PackedRecord.unwrap(_batches[root]);
         if (packed == 0) return record;
+        // forge-lint: disable-next-line(unsafe-typecast) the packing puts the signer in the top 160 bits
         address signer = address(uint160(packed >> 96));
+        // forge-lint: disable-start(unsafe-typecast) each field is cut from its own bits of the packing
         record = BatchRecord({
             signer: signer,
             agency: _keys[signer].agency,
             blockNumber: uint40(packed >> 56),
             timestamp: uint48(packed >> 8)
         });
+        // forge-lint: disable-end(unsafe-typecast)
     }
 
     /// @inheritdoc INoticeLedger
@@ -232,7 +236,8 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
             deadline: p.deadline,
             hasTender: p.flags & FLAG_TENDER != 0,
             cancelled: p.flags & FLAG_CANCELLED != 0,
-            notices: p.notices
+            notices: p.notices,
+            firstAwardAt: p.firstAwardAt
         });
     }
 
@@ -276,22 +281,31 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
         emit NoticeAnchored(key, ocidHash, notice.digest, agency, signer, notice, seal);
     }
 
-    /// @dev Rule 4. Mutates `p` in memory; the caller stores it.
+    /// @dev Rule 4. Mutates `p` in memory; the caller stores it. No award or contract is ever
+    ///      older than its process's deadline: a deadline is refused when it would fall after
+    ///      an award already on the ledger (declared late, or by a tender after a direct award).
     function _applyLifecycle(Process memory p, bytes32 ocidHash, uint8 stage, uint64 declared) private view {
         if (Stages.isTenderStage(stage)) {
             bool hasDeadline = p.flags & FLAG_TENDER != 0 && p.deadline != 0;
-            if (hasDeadline && declared != 0 && declared != p.deadline) {
-                if (block.timestamp >= p.deadline) revert DeadlinePassed(ocidHash, p.deadline);
-                p.deadline = declared;
-            } else if (!hasDeadline) {
+            bool changes = hasDeadline ? declared != 0 && declared != p.deadline : declared != 0;
+            if (changes) {
+                // forge-lint: disable-next-line(block-timestamp) rule 4 is about time
+                if (hasDeadline && block.timestamp >= p.deadline) revert DeadlinePassed(ocidHash, p.deadline);
+                if (p.firstAwardAt != 0 && declared > p.firstAwardAt) {
+                    revert DeadlineAfterAward(ocidHash, declared, p.firstAwardAt);
+                }
                 p.deadline = declared;
             }
             p.flags |= FLAG_TENDER;
         } else if (stage == Stages.TENDER_CANCELLATION) {
             p.flags |= FLAG_TENDER | FLAG_CANCELLED;
-        } else if (Stages.isAwardOrContractStage(stage) && p.flags & FLAG_TENDER != 0) {
-            if (p.flags & FLAG_CANCELLED != 0) revert ProcessCancelled(ocidHash);
-            if (block.timestamp < p.deadline) revert DeadlineNotPassed(ocidHash, p.deadline);
+        } else if (Stages.isAwardOrContractStage(stage)) {
+            if (p.flags & FLAG_TENDER != 0) {
+                if (p.flags & FLAG_CANCELLED != 0) revert ProcessCancelled(ocidHash);
+                // forge-lint: disable-next-line(block-timestamp) rule 4 is about time
+                if (block.timestamp < p.deadline) revert DeadlineNotPassed(ocidHash, p.deadline);
+            }
+            if (p.firstAwardAt == 0) p.firstAwardAt = uint48(block.timestamp);
         }
     }
 
@@ -346,6 +360,7 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
 
     function _unpack(bytes32 digest, PackedRecord packedRecord) private view returns (NoticeRecord memory) {
         uint256 packed = PackedRecord.unwrap(packedRecord);
+        // forge-lint: disable-start(unsafe-typecast) each field is cut from its own bits of the packing
         address signer = address(uint160(packed >> 96));
         return NoticeRecord({
             digest: digest,
@@ -355,5 +370,6 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
             timestamp: uint48(packed >> 8),
             stage: uint8(packed)
         });
+        // forge-lint: disable-end(unsafe-typecast)
     }
 }

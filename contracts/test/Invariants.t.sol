@@ -132,8 +132,8 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
     }
 
     /// @notice Rule 2 and rule 4: every process keeps its first agency; no award or contract
-    ///         was anchored while its process had a tender whose deadline was later than the
-    ///         record's time, nor after a cancellation; process state matches the ghost.
+    ///         is older than its process's deadline (whenever that deadline was declared), nor
+    ///         anchored after a cancellation; process state matches the ghost.
     function invariant_LifecycleRulesHold() public view {
         assertEq(handler.lifecycleViolations(), 0, handler.lastViolation());
         (bytes32[] memory ids, LedgerHandler.GhostProcess[] memory processes) = handler.ghostProcesses();
@@ -154,6 +154,7 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
             }
             LedgerHandler.GhostProcess memory p = processes[_indexOf(ids, g.ocidHash)];
             if (p.cancelled) assertLt(g.seq, p.cancelSeq, "rule 4: award or contract after a cancellation");
+            assertGe(g.timestamp, uint256(ledger.processOf(g.ocidHash).deadline), "rule 4: award older than its deadline");
         }
     }
 

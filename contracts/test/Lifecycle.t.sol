@@ -237,44 +237,53 @@ contract LifecycleTest is LedgerTestBase {
         assertEq(uint256(p.deadline), DEADLINE, "free stages never touch the deadline");
     }
 
-    // ------------------------------------------------------------ open questions of rule 4 (see report)
+    // ------------------------------------------------------------ no award predates its deadline
 
-    /// @notice Pins today's behaviour: a tender declaring no deadline lets an award through at
-    ///         once, and a later amendment may then declare a deadline after that award. The
-    ///         ledger ends with an award older than its tender's deadline; rule 4 only guards
-    ///         awards arriving after the deadline is known, so the off-chain red flags must
-    ///         catch this. If the ledger starts refusing it, flip this test.
-    function test_OpenQuestion_DeadlineDeclaredAfterAnAwardIsAccepted() public {
+    /// @notice A tender declaring no deadline lets an award through at once; an amendment may not
+    ///         then declare a deadline after that award, or the award would predate it.
+    function test_DeadlineDeclaredAfterAnAward_Refused() public {
         string memory ocid = "ocds-213czf-000-00005";
         anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t5"), 0));
         INoticeLedger.NoticeInput memory award = notice(ocid, "award", Stages.AWARD, sha256("a5"), 0);
         anchorAs(cityPk, award);
-        uint64 later = START_TIME + 30 days;
-        anchorAs(cityPk, notice(ocid, "amendment", Stages.TENDER_AMENDMENT, sha256("m5"), later));
+        uint48 awardedAt = ledger.processOf(ocidHashOf(ocid)).firstAwardAt;
+        assertEq(uint256(awardedAt), uint256(ledger.recordByKey(keyOf(award)).timestamp), "first award time");
 
-        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(ocid));
-        assertEq(uint256(p.deadline), later, "deadline declared after the award");
-        assertLt(uint256(ledger.recordByKey(keyOf(award)).timestamp), uint256(p.deadline), "award precedes it");
+        uint64 later = START_TIME + 30 days;
+        INoticeLedger.NoticeInput memory amendment = notice(ocid, "amendment", Stages.TENDER_AMENDMENT, sha256("m5"), later);
+        bytes memory seal = sealNotice(cityPk, amendment);
+        vm.expectRevert(
+            abi.encodeWithSelector(INoticeLedger.DeadlineAfterAward.selector, ocidHashOf(ocid), later, awardedAt)
+        );
+        vm.prank(cityKey);
+        ledger.anchorNotice(amendment, seal);
+        assertEq(uint256(ledger.processOf(ocidHashOf(ocid)).deadline), 0, "the deadline stays undeclared");
     }
 
-    /// @notice Pins today's behaviour: a process opened by a direct award may later receive a
-    ///         tender whose deadline is still ahead. Rule 4 allows the late opening; the
-    ///         off-chain red flags report the order.
-    function test_OpenQuestion_TenderAfterADirectAwardIsAccepted() public {
+    /// @notice A process opened by a direct award may not receive a tender whose deadline is
+    ///         still ahead; an archived tender whose deadline came before the award is accepted.
+    function test_TenderAfterADirectAward_OnlyWithAnEarlierDeadline() public {
         string memory ocid = "ocds-213czf-000-00006";
+        vm.warp(START_TIME + 10 days);
         INoticeLedger.NoticeInput memory award = notice(ocid, "award", Stages.AWARD, sha256("a6"), 0);
         anchorAs(cityPk, award);
-        uint64 later = START_TIME + 30 days;
-        anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t6"), later));
+        uint48 awardedAt = uint48(block.timestamp);
+
+        uint64 ahead = START_TIME + 40 days;
+        INoticeLedger.NoticeInput memory tender = notice(ocid, "tender", Stages.TENDER, sha256("t6"), ahead);
+        bytes memory seal = sealNotice(cityPk, tender);
+        vm.expectRevert(
+            abi.encodeWithSelector(INoticeLedger.DeadlineAfterAward.selector, ocidHashOf(ocid), ahead, awardedAt)
+        );
+        vm.prank(cityKey);
+        ledger.anchorNotice(tender, seal);
+
+        uint64 archived = awardedAt - 5 days;
+        anchorAs(cityPk, notice(ocid, "tender-archived", Stages.TENDER, sha256("t6b"), archived));
         INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(ocid));
         assertTrue(p.hasTender, "tender now on the ledger");
-        assertLt(uint256(ledger.recordByKey(keyOf(award)).timestamp), uint256(p.deadline), "award precedes it");
-        // From now on the rule applies to further awards.
-        INoticeLedger.NoticeInput memory second = notice(ocid, "award-2", Stages.AWARD, sha256("a6-2"), 0);
-        bytes memory seal = sealNotice(cityPk, second);
-        vm.expectRevert(abi.encodeWithSelector(INoticeLedger.DeadlineNotPassed.selector, ocidHashOf(ocid), later));
-        vm.prank(cityKey);
-        ledger.anchorNotice(second, seal);
+        assertEq(uint256(p.deadline), archived, "the archived deadline");
+        assertGe(uint256(ledger.recordByKey(keyOf(award)).timestamp), uint256(p.deadline), "award after it");
     }
 
     // ------------------------------------------------------------ fuzz

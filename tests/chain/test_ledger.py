@@ -345,3 +345,23 @@ def test_sealed_field_types_are_checked_before_sending() -> None:
         SealedFields("o", "r", 3, b"short", bytes(32), 0)
     with pytest.raises(ValueError, match="uint64"):
         SealedFields("o", "r", 3, bytes(32), bytes(32), 2**64)
+
+
+def test_no_deadline_may_fall_after_an_anchored_award(env: LedgerEnv) -> None:
+    # A tender without a deadline, an award, then an amendment declaring a later deadline:
+    # the award would predate its own tender's deadline, so the amendment is refused.
+    ocid = "ocds-213czf-000-00017"
+    env.anchor(env.fields(ocid, stage=Stage.TENDER))
+    env.anchor(env.fields(ocid, stage=Stage.AWARD))
+    with refused("DeadlineAfterAward"):
+        env.anchor(env.fields(ocid, stage=Stage.TENDER_AMENDMENT, deadline=env.now() + 30 * 86400))
+    # A direct award, then a tender with a deadline still ahead: refused. An archived tender
+    # whose deadline came before the award is accepted (the process opened at a later stage).
+    direct = "ocds-213czf-000-00018"
+    env.anchor(env.fields(direct, stage=Stage.AWARD))
+    first_award_at = env.ledger.process(ocid_hash(direct)).first_award_at
+    assert first_award_at > 0
+    with refused("DeadlineAfterAward"):
+        env.anchor(env.fields(direct, stage=Stage.TENDER, deadline=env.now() + 86400))
+    env.anchor(env.fields(direct, stage=Stage.TENDER, deadline=first_award_at - 86400))
+    assert env.ledger.process(ocid_hash(direct)).deadline == first_award_at - 86400

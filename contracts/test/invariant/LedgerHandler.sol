@@ -42,6 +42,7 @@ contract LedgerHandler is TestBase {
         bool cancelled;
         uint32 notices;
         uint256 cancelSeq;
+        uint256 firstAwardAt;
     }
 
     struct GhostBatch {
@@ -426,10 +427,16 @@ contract LedgerHandler is TestBase {
                 if (declared != 0 && declared != p.deadline) {
                     // forge-lint: disable-next-line(block-timestamp) rule 4 is about time
                     if (block.timestamp >= p.deadline) _lifecycle("rule 4: a passed deadline was moved");
+                    if (p.firstAwardAt != 0 && declared > p.firstAwardAt) {
+                        _lifecycle("rule 4: a deadline was moved after an anchored award");
+                    }
                     p.deadline = declared;
                 }
-            } else {
-                // No deadline known yet: this notice declares it (or declares none).
+            } else if (declared != 0) {
+                // No deadline known yet: this notice declares it.
+                if (p.firstAwardAt != 0 && declared > p.firstAwardAt) {
+                    _lifecycle("rule 4: a deadline was declared after an anchored award");
+                }
                 p.deadline = declared;
             }
             p.hasTender = true;
@@ -437,10 +444,13 @@ contract LedgerHandler is TestBase {
             p.hasTender = true;
             if (!p.cancelled) p.cancelSeq = _seq;
             p.cancelled = true;
-        } else if (stage >= Stages.AWARD && stage <= Stages.CONTRACT_TERMINATION && p.hasTender) {
-            if (p.cancelled) _lifecycle("rule 4: an award or contract after a cancellation");
-            // forge-lint: disable-next-line(block-timestamp) rule 4 is about time
-            if (block.timestamp < p.deadline) _lifecycle("rule 4: an award or contract before the deadline");
+        } else if (stage >= Stages.AWARD && stage <= Stages.CONTRACT_TERMINATION) {
+            if (p.hasTender) {
+                if (p.cancelled) _lifecycle("rule 4: an award or contract after a cancellation");
+                // forge-lint: disable-next-line(block-timestamp) rule 4 is about time
+                if (block.timestamp < p.deadline) _lifecycle("rule 4: an award or contract before the deadline");
+            }
+            if (p.firstAwardAt == 0) p.firstAwardAt = block.timestamp;
         }
     }
 
