@@ -49,9 +49,10 @@ demo: setup
 	$(BIN)/tenderledger demo
 
 lint: setup
-	$(BIN)/ruff check backend scripts tests
-	$(BIN)/ruff format --check backend scripts tests
+	$(BIN)/ruff check backend scripts tests benchmarks
+	$(BIN)/ruff format --check backend scripts tests benchmarks
 	$(BIN)/mypy
+	$(FORGE) lint contracts/src
 
 clean:
 	rm -rf $(VENV) node_modules $(SCHEMA) contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from backend.chain.devnet import Engine
+from backend.chain.devnet import Engine, ManagedDevnet
 from backend.cli.app import app, console, settings_of
 from backend.demo.runner import default_corpus, run_demo
 
@@ -22,21 +22,30 @@ def demo(
     corpus: Annotated[
         Path | None, typer.Option(help="Folder of real OCDS files (default: ../shared/ocds-real)")
     ] = None,
+    keep_devnet: Annotated[
+        bool, typer.Option("--keep-devnet", help="Leave the demo devnet running at the end")
+    ] = False,
 ) -> None:
     """Run the agency demo: devnet, deployment, two agencies, a tender's life, real data, an auditor."""
     settings = settings_of(ctx)
     result = run_demo(settings.home, corpus=corpus or default_corpus(), console=console, engine=engine)
-    console.print(
-        f"\ndemo state in {result.settings.home} (devnet still running: "
-        f"'tenderledger --home {result.settings.home} devnet stop' ends it)"
-    )
-    if serve:
-        from backend.cli.serve import serve_api
+    try:
+        if serve:
+            from backend.cli.serve import serve_api
 
-        console.print(
-            f"\n[bold]7. The REST API[/] on http://{settings.api_host}:{settings.api_port} "
-            "(docs at /docs); Ctrl-C to stop"
-        )
-        serve_api(
-            result.settings.model_copy(update={"api_host": settings.api_host, "api_port": settings.api_port})
-        )
+            console.print(
+                f"\n[bold]7. The REST API[/] on http://{settings.api_host}:{settings.api_port} "
+                "(docs at /docs); Ctrl-C to stop"
+            )
+            serve_api(
+                result.settings.model_copy(
+                    update={"api_host": settings.api_host, "api_port": settings.api_port}
+                )
+            )
+    finally:
+        home = result.settings.home
+        if keep_devnet:
+            console.print(f"\ndemo devnet left running: 'tenderledger --home {home} devnet stop' ends it")
+        else:
+            ManagedDevnet(home, engine).stop()
+            console.print(f"\ndemo devnet stopped; its state stays in {home}")

@@ -148,6 +148,11 @@ def run_demo(
             f"   {len(results)} notices from {corpus.name}/: "
             + ", ".join(f"{n} {what}" for what, n in real_outcomes.most_common())
         )
+        if any(r.error_name == "DigestConflict" for r in results):
+            say(
+                "   the DigestConflict refusals are the publishers' own: they re-published those release ids "
+                "with other content, which OCDS forbids"
+            )
         if intake.problems:
             reasons = Counter(SKIP_WORDS.get(p.code, p.code) for p in intake.problems)
             say("   not notices: " + ", ".join(f"{n} {what}" for what, n in reasons.most_common()))

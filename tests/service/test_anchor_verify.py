@@ -168,8 +168,9 @@ def test_schema_invalid_release_is_held_back_unless_allowed(
     assert allowed.outcome is Outcome.ANCHORED
 
 
-def test_a_file_that_is_not_ocds_does_not_stop_the_others(backend: Backend, demo_files: dict[str, Path],
-                                                          tmp_path: Path) -> None:
+def test_a_file_that_is_not_ocds_does_not_stop_the_others(
+    backend: Backend, demo_files: dict[str, Path], tmp_path: Path
+) -> None:
     not_ocds = write(tmp_path, "list.json", [1, 2, 3])
     broken = tmp_path / "broken.json"
     broken.write_bytes(b'{"ocid": ')
