@@ -19,8 +19,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	touch $@
 
+# npm install from the committed lock (not npm ci: some optional per-platform binaries
+# that @foundry-rs/* list do not exist in the registry, so the lock cannot name them all,
+# and npm ci refuses a lock that omits them). --no-save leaves the lock untouched.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --no-save --loglevel=error
 	test -x $(FORGE) || { echo "forge binary missing from node_modules"; exit 1; }
 	touch $@
 
