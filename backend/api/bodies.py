@@ -29,9 +29,8 @@ from backend.api.problems import (
     problem,
     respond,
 )
-from backend.core.jsontext import parse_json
 from backend.core.notice import parse_notices, publication_order
-from backend.service.intake import JSON_SUFFIXES, InputProblem, Intake, IntakeNotice
+from backend.service.intake import JSON_SUFFIXES, InputProblem, Intake, IntakeNotice, parse_json_document
 from backend.service.verification import Subject, document_subject, subjects_of
 
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
@@ -116,20 +115,31 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").partition(";")[0].strip().lower()
 
 
-def _charset_ok(request: Request) -> bool:
-    """JSON is UTF-8 (RFC 8259): a declared charset must say so."""
+def _charset(request: Request) -> str | None:
+    """The charset parameter of the content type, lower case, if one is declared."""
     for parameter in request.headers.get("content-type", "").split(";")[1:]:
         name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
-            return False
-    return True
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
+
+
+def _charset_ok(request: Request) -> bool:
+    """JSON is UTF-8 (RFC 8259): a declared charset must say so."""
+    return _charset(request) in (None, "utf-8", "utf8")
 
 
 def unsupported(request: Request, accepted: tuple[str, ...]) -> ProblemError:
-    """The 415 problem, naming the content types accepted."""
-    given = media_type(request) or "none"
+    """The 415 problem, naming what was sent and the content types accepted."""
+    given = media_type(request)
+    if not given:
+        sent = "a body without a content type"
+    elif given == JSON_MEDIA_TYPE and not _charset_ok(request):
+        sent = f"JSON in charset {_charset(request)!r} (JSON is UTF-8)"
+    else:
+        sent = f"content type {given!r}"
     return ProblemError(
-        problem(415, f"content type {given!r} is not accepted here; send {' or '.join(accepted)}"),
+        problem(415, f"{sent} is not accepted here; send {' or '.join(accepted)}"),
         headers={"Accept-Post": ", ".join(accepted)},
     )
 
@@ -150,15 +160,17 @@ def read_notices(data: bytes, *, name: str) -> Intake:
     Raises MalformedJSONError (not strict JSON) and NoticeFormatError (JSON, but not OCDS);
     answers 422 when not one entry is a notice.
     """
-    document = parse_json(data, max_bytes=MAX_BODY_BYTES)
+    document = parse_json_document(data, max_bytes=MAX_BODY_BYTES)
     parsed = parse_notices(document, source=name)
     intake = Intake()
     intake.problems.extend(InputProblem(s.source, s.reason, fatal=False) for s in parsed.skipped)
     if not parsed.notices:
+        # One entry skipped (a single release): the detail says why; several: the errors list each.
+        reason = f": {intake.problems[0].message}" if len(intake.problems) == 1 else ""
         raise ProblemError(
             input_problem(
                 422,
-                "the body holds no notice that can be anchored or verified",
+                "the body holds no notice that can be anchored or verified" + reason,
                 slug=NOT_OCDS,
                 errors=skipped_issues(intake.problems),
                 advice="send an OCDS release, release package or record package",

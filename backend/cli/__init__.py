@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
 from typer import Abort, Exit
 from typer._click.exceptions import ClickException, UsageError
 
 # Command modules register themselves on ``app`` when imported.
 from backend.cli import agency as _agency  # noqa: F401
 from backend.cli import anchor as _anchor  # noqa: F401
+from backend.cli import audit as _audit  # noqa: F401
 from backend.cli import demo as _demo  # noqa: F401
 from backend.cli import deploy as _deploy  # noqa: F401
 from backend.cli import devnet as _devnet  # noqa: F401
@@ -26,9 +28,10 @@ def main() -> None:
     try:
         status = app(standalone_mode=False)
     except TenderledgerError as error:
-        console_err.print(f"[bold red]error:[/] {error.message}", highlight=False, soft_wrap=True)
+        # Messages name files and notices, which may hold rich markup: printed as written.
+        console_err.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True)
         if error.hint:
-            console_err.print(f"  {error.hint}", highlight=False, soft_wrap=True)
+            console_err.print(f"  {escape(error.hint)}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
     except Exit as done:
         sys.exit(done.exit_code)

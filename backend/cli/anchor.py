@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from backend.chain.revert import ADVICE
 from backend.cli.app import app, console, console_err, prompt_password, settings_of
@@ -42,7 +43,7 @@ def anchor(
     intake = read_paths(paths, ocid=ocid)
     for problem in intake.problems:
         level = "error" if problem.fatal else "skipped"
-        console_err.print(f"{level}: {problem.source}: {problem.message}")
+        console_err.print(f"{level}: {escape(problem.source)}: {escape(problem.message)}")
     if not intake.notices:
         console_err.print("error: no notice to anchor")
         raise typer.Exit(2)
@@ -73,13 +74,15 @@ def _print_table(results: list[AnchorResult]) -> None:
     }
     for result in results:
         outcome = f"[{styles[result.outcome]}]{result.outcome:<16}[/]"
-        line = f"{outcome} {result.stage:<18} {result.ocid} / {result.release_id}"
+        # Identifiers and messages come from the notice: escaped, so markup in them is printed as is.
+        line = f"{outcome} " + escape(f"{result.stage:<18} {result.ocid} / {result.release_id}")
         if result.receipt:
             anchor = result.receipt["anchor"]
             line += f"  (block {anchor['block_number']}, tx {anchor['tx_hash'][:12]}…)"
         if result.outcome is Outcome.REFUSED:
-            line += f"\n{'':17}{result.error_name}: {ADVICE.get(result.error_name or '', result.error or '')}"
+            advice = ADVICE.get(result.error_name or "", result.error or "")
+            line += f"\n{'':17}" + escape(f"{result.error_name}: {advice}")
         elif result.outcome is Outcome.INVALID:
             issues = "; ".join(f"{i.path or '/'}: {i.message}" for i in result.schema_issues[:3])
-            line += f"\n{'':17}{result.error}: {issues}"
+            line += f"\n{'':17}" + escape(f"{result.error}: {issues}")
         console.print(line)

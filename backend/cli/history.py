@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from backend.chain.revert import ADVICE
 from backend.cli.app import app, console, settings_of
@@ -27,16 +28,18 @@ def history(
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:
-        console.print(f"[bold]{ocid}[/]: {len(result.entries)} notices")
+        # Identifiers come from the chain: escaped, so markup in them is printed as written.
+        console.print(f"[bold]{escape(ocid)}[/]: {len(result.entries)} notices")
         for entry in result.entries:
             where = (
                 f"block {entry.block_number}, {_when(entry.block_timestamp)}" if entry.block_number else ""
             )
             deadline = f", deadline {_when(entry.deadline)}" if entry.deadline else ""
             style = "green" if entry.status == "anchored" else "red"
-            console.print(f"  [{style}]{entry.status:<10}[/] {entry.stage.tag:<18} {entry.release_id}")
+            what = escape(f"{entry.stage.tag:<18} {entry.release_id}")
+            console.print(f"  [{style}]{entry.status:<10}[/] {what}")
             detail = f"{entry.error}: {ADVICE.get(entry.error, '')}" if entry.error else f"{where}{deadline}"
-            console.print(f"  {'':10} {entry.agency_name or ''}, {detail}")
+            console.print(f"  {'':10} " + escape(f"{entry.agency_name or ''}, {detail}"))
         for line in flag_lines(result.flags):
             console.print(line)
     if not result.entries:
@@ -51,7 +54,7 @@ def flag_lines(flags: list[RedFlag], *, detail_limit: int = 3) -> list[str]:
         by_code.setdefault(str(flag.code), []).append(flag)
     for code, group in by_code.items():
         lines.append(f"[yellow]red flag[/] {code} ({group[0].severity}), {len(group)} notice(s)")
-        lines.extend(f"    {flag.release_id}: {flag.message}" for flag in group[:detail_limit])
+        lines.extend("    " + escape(f"{flag.release_id}: {flag.message}") for flag in group[:detail_limit])
         if len(group) > detail_limit:
             lines.append(f"    ... and {len(group) - detail_limit} more")
     return lines

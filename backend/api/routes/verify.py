@@ -24,7 +24,12 @@ _VERIFY_BODY: Final[dict[str, Any]] = {
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "file": {"type": "string", "contentMediaType": "application/octet-stream"}
+                        # Raw bytes: "format" says so to OpenAPI 3.0 tools, "contentMediaType" to 3.1.
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "contentMediaType": "application/octet-stream",
+                        }
                     },
                     "required": ["file"],
                 }
