@@ -186,6 +186,39 @@ def measure(name: str, releases: list[dict[str, Any]], rounds: int) -> Iterator[
     yield row("from bytes: parse_json + release_digest", rates["ours from bytes"], f"{ratio:.1f}x")
 
 
+def rates_of(releases: list[dict[str, Any]], rounds: int) -> dict[str, float]:
+    """Releases per second of each variant, on ``releases``."""
+    texts = [json.dumps(release, ensure_ascii=False).encode("utf-8") for release in releases]
+    sha256 = hashlib.sha256
+    return best_rates(
+        {
+            "reference": lambda: [sha256(rfc8785.dumps(r)).digest() for r in releases],
+            "ours": lambda: [release_digest(r) for r in releases],
+            "floor": lambda: [json.loads(t) for t in texts],
+            "reference_from_bytes": lambda: [sha256(rfc8785.dumps(json.loads(t))).digest() for t in texts],
+            "ours_from_bytes": lambda: [release_digest(parse_json(t)) for t in texts],
+        },
+        len(releases),
+        rounds,
+    )
+
+
+def figures(rounds: int) -> dict[str, Any]:
+    """The digest figures for ``make bench``: synthetic real-shaped releases, and the corpus if present."""
+    result: dict[str, Any] = {
+        "synthetic": rates_of(synthetic_releases(SYNTHETIC_COUNT), rounds),
+        "corpus": None,
+    }
+    if CORPUS.is_dir():
+        real = [
+            r
+            for r in corpus_releases()
+            if MIN_BYTES <= len(json.dumps(r, ensure_ascii=False).encode()) <= MAX_BYTES
+        ]
+        result["corpus"] = rates_of(real, rounds)
+    return result
+
+
 def row(label: str, releases_per_second: float, note: str = "") -> str:
     return f"  {label:<44}{releases_per_second:>10,.0f} releases/s   {note}".rstrip()
 

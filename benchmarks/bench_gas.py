@@ -43,7 +43,7 @@ def digest(label: str) -> bytes:
 
 def measure(engine: Engine = Engine.ANVIL) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as home:
-        devnet = ManagedDevnet(Path(home), engine)
+        devnet = ManagedDevnet(Path(home), engine, state_interval=None)
         info = devnet.start()
         try:
             return _measure(web3_for(info.rpc_url), engine)

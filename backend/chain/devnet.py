@@ -193,7 +193,11 @@ class ManagedDevnet:
     """A background Anvil or Ganache whose state lives under ``home/devnet``."""
 
     def __init__(
-        self, home: Path, engine: Engine | str = Engine.ANVIL, *, state_interval: int = ANVIL_STATE_INTERVAL_S
+        self,
+        home: Path,
+        engine: Engine | str = Engine.ANVIL,
+        *,
+        state_interval: int | None = ANVIL_STATE_INTERVAL_S,
     ) -> None:
         self.home = Path(home)
         self.engine = Engine(engine)
@@ -250,10 +254,16 @@ class ManagedDevnet:
                 str(DEV_ACCOUNTS),
                 "--balance",
                 str(DEV_BALANCE_ETH),
-                "--state",
-                str(self.state_path / "state.json"),
-                "--state-interval",
-                str(self.state_interval),
+                *(
+                    [
+                        "--state",
+                        str(self.state_path / "state.json"),
+                        "--state-interval",
+                        str(self.state_interval),
+                    ]
+                    if self.state_interval is not None
+                    else []
+                ),
                 "--silent",
             ]
         return [

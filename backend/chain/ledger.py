@@ -85,6 +85,33 @@ class AnchoredEvent:
     log_index: int
 
 
+@dataclass(frozen=True)
+class SealKeyEvent:
+    """One SealKeyAdded or SealKeyRevoked event: with AgencyRegistered, what rebuilds the key registry."""
+
+    key: str
+    agency: int
+    added: bool  # False: revoked
+    block_number: int
+    log_index: int
+
+
+@dataclass(frozen=True)
+class BatchEvent:
+    """One BatchAnchored event, decoded."""
+
+    root: bytes
+    agency: int
+    signer: str
+    size: int
+    label: str
+    seal: bytes
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+    log_index: int
+
+
 class Ledger:
     """A connected NoticeLedger. Construction checks the chain id and the deployed code."""
 
@@ -303,11 +330,55 @@ class Ledger:
                 )
             )
 
+    def batch_events(self, root: bytes) -> list[BatchEvent]:
+        """The BatchAnchored event of a batch root (empty when it is not on the ledger)."""
+        found = []
+        for log in self._logs("BatchAnchored", argument_filters={"root": root}):
+            args = log["args"]
+            found.append(
+                BatchEvent(
+                    root=bytes(args["root"]),
+                    agency=int(args["agency"]),
+                    signer=to_checksum_address(args["signer"]),
+                    size=int(args["size"]),
+                    label=str(args["label"]),
+                    seal=bytes(args["seal"]),
+                    block_number=int(log["blockNumber"]),
+                    block_hash=bytes(log["blockHash"]),
+                    tx_hash=bytes(log["transactionHash"]),
+                    log_index=int(log["logIndex"]),
+                )
+            )
+        return found
+
     def agency_names(self) -> dict[int, str]:
         """Every registered agency's name, from AgencyRegistered events."""
         return {
             int(log["args"]["agency"]): str(log["args"]["name"]) for log in self._logs("AgencyRegistered")
         }
+
+    def seal_key_events(self) -> list[SealKeyEvent]:
+        """Every SealKeyAdded and SealKeyRevoked event, in chain order."""
+        found = [
+            SealKeyEvent(
+                key=to_checksum_address(log["args"]["key"]),
+                agency=int(log["args"]["agency"]),
+                added=name == "SealKeyAdded",
+                block_number=int(log["blockNumber"]),
+                log_index=int(log["logIndex"]),
+            )
+            for name in ("SealKeyAdded", "SealKeyRevoked")
+            for log in self._logs(name)
+        ]
+        return sorted(found, key=lambda e: (e.block_number, e.log_index))
+
+    def block_header(self, number: int) -> tuple[bytes, int]:
+        """The hash and timestamp of block ``number``."""
+        try:
+            block = self.w3.eth.get_block(number)
+        except requests.exceptions.ConnectionError as exc:
+            raise NetworkError(f"cannot reach the chain: {exc}") from exc
+        return bytes(block["hash"]), int(block["timestamp"])
 
     def notice_events(
         self,

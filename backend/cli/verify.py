@@ -3,41 +3,48 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from backend.cli.app import app, console, console_err, settings_of
 from backend.cli.progress import progress_bar
 from backend.core.verdict import Status, Verdict
-from backend.errors import UsageError
 from backend.service.context import Backend
-from backend.service.intake import JSON_SUFFIXES, Intake, expand_paths, read_bytes
-from backend.service.verification import Subject, VerifyService, document_subject, subjects_of
+from backend.service.intake import JSON_SUFFIXES, Intake, expand_paths, load_file, read_bytes
+from backend.service.verification import (
+    Subject,
+    VerifyService,
+    document_subject,
+)
+from backend.service.verification import (
+    iter_subjects as iter_subjects_of,
+)
 
 
-def read_subjects(paths: list[Path]) -> tuple[list[Subject], Intake]:
-    """Subjects in the order of the files given; documents are looked up by digest."""
-    intake = Intake()
-    subjects: list[Subject] = []
-    for path in expand_paths(paths):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            from backend.service.intake import InputProblem
+def iter_subjects(files: Iterable[Path], intake: Intake) -> Iterator[Subject]:
+    """Subjects file by file, in the order given; documents are looked up by digest.
 
-            intake.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror}", fatal=True))
+    A generator, so that a folder of a hundred thousand notices is never all in memory:
+    each file is read when its turn comes. Problems are recorded on ``intake``.
+    """
+    for path in files:
+        data = load_file(path, intake)
+        if data is None:
             continue
         if path.suffix.lower() in JSON_SUFFIXES:
             part = Intake()
             read_bytes(data, name=str(path), ocid=None, intake=part, keep_bytes=False)
             intake.problems.extend(part.problems)
-            subjects.extend(subjects_of(part))
+            yield from iter_subjects_of(part)
         else:
-            subjects.append(document_subject(data, name=str(path)))
-    return subjects, intake
+            yield document_subject(data, name=str(path))
 
 
 @app.command("verify")
@@ -51,35 +58,48 @@ def verify(
         bool, typer.Option("--no-store", help="Ignore the evidence store (no field diffs, no batch proofs)")
     ] = False,
 ) -> None:
-    """Verify notices against the chain.
+    """Verify notices against the chain, streaming: verdicts come out as files are read.
 
     Exit status: 0 when every notice is anchored or superseded, 1 when any is not,
-    2 on usage errors or unreadable input.
+    2 on usage errors, unreadable input, or no notice to verify.
     """
-    try:
-        subjects, intake = read_subjects(paths)
-    except UsageError:
-        raise
-    for problem in intake.problems:
-        console_err.print(f"{'error' if problem.fatal else 'skipped'}: {problem.source}: {problem.message}")
-    if intake.unreadable and not subjects:
-        raise typer.Exit(2)
-    backend = Backend(settings_of(ctx))
-    service = VerifyService(backend, store=None if no_store else backend.existing_store())
-    verdicts: list[Verdict] = []
-    with progress_bar("verifying", len(subjects)) as advance:
-        for verdict in service.verify(subjects):
-            advance(1)
+    files = list(expand_paths(paths))
+    intake = Intake()
+    counts: Counter[Status] = Counter()
+    with progress_bar("verifying", len(files)) as advance:
+
+        def counted() -> Iterator[Path]:
+            for path in files:
+                yield path
+                advance(1)
+
+        subjects = iter_subjects(counted(), intake)
+        # The chain is reached only once there is a notice to verify, so that bad input is
+        # reported as such even when no chain is running.
+        first = next(subjects, None)
+        verdicts: Iterator[Verdict] = iter(())
+        if first is not None:
+            backend = Backend(settings_of(ctx))
+            service = VerifyService(backend, store=None if no_store else backend.existing_store())
+            verdicts = service.verify(chain([first], subjects))
+        for verdict in verdicts:
+            counts[verdict.status] += 1
             if as_json:
                 typer.echo(json.dumps(verdict.to_json(), sort_keys=True))
-            verdicts.append(verdict)
-    if not as_json:
-        _print_table(verdicts)
-    counts = {s: sum(v.status is s for v in verdicts) for s in Status}
-    console_err.print(f"{len(verdicts)} notices: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+            else:
+                console.print(describe(verdict))
+    for problem in intake.problems:
+        level = "error" if problem.fatal else "skipped"
+        console_err.print(f"{level}: {escape(problem.source)}: {escape(problem.message)}")
+    total = sum(counts.values())
+    if not total:
+        # Nothing verified is not a pass: a script must not read exit 0 here.
+        console_err.print("error: no notice to verify")
+        raise typer.Exit(2)
+    console_err.print(f"{total} notices: " + ", ".join(f"{counts[s]} {s}" for s in Status if counts[s]))
     if intake.unreadable:
         raise typer.Exit(2)
-    if not all(v.status.passes for v in verdicts):
+    if any(not status.passes for status in counts):
         raise typer.Exit(1)
 
 
@@ -97,20 +117,20 @@ STYLES = {
 
 
 def describe(v: Verdict) -> str:
-    """One line for people: status, what, who and when, and why it matters."""
-    line = f"[{STYLES[v.status]}]{v.status:<12}[/] {v.stage:<18} {v.ocid} / {v.release_id}"
+    """One line for people: status, what, who and when, and why it matters.
+
+    Identifiers come from the notice and the chain, so they are escaped: rich markup in a
+    release id is printed as written, never interpreted.
+    """
+    what = escape(f"{v.stage:<18} {v.ocid} / {v.release_id}")
+    line = f"[{STYLES[v.status]}]{v.status:<12}[/] {what}"
     if v.block_number is not None:
-        who = v.agency_name or v.agency
+        who = escape(str(v.agency_name or v.agency))
         line += f"\n{'':13}sealed by {who}, block {v.block_number}, {_when(v.block_timestamp)}"
     if v.status is Status.TAMPERED:
-        line += f"\n{'':13}" + ("changed: " + ", ".join(v.changed) if v.changed else "; ".join(v.notes))
+        line += f"\n{'':13}" + escape("changed: " + ", ".join(v.changed) if v.changed else "; ".join(v.notes))
     elif v.status is Status.SUPERSEDED:
-        line += f"\n{'':13}superseded by " + ", ".join(v.superseded_by)
+        line += f"\n{'':13}superseded by " + escape(", ".join(v.superseded_by))
     elif v.notes:
-        line += f"\n{'':13}" + "; ".join(v.notes)
+        line += f"\n{'':13}" + escape("; ".join(v.notes))
     return line
-
-
-def _print_table(verdicts: list[Verdict]) -> None:
-    for verdict in verdicts:
-        console.print(describe(verdict))

@@ -13,6 +13,7 @@ the contract refuses high-s (malleable) ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import coincurve
 
@@ -167,14 +168,38 @@ def address_of_private_key(private_key: bytes) -> str:
     return address_of_public_key(coincurve.PrivateKey(private_key).public_key.format(compressed=False))
 
 
+@lru_cache(maxsize=4096)
 def to_checksum_address(address: bytes | str) -> str:
-    """EIP-55 mixed-case checksum encoding."""
+    """EIP-55 mixed-case checksum encoding (cached: the same few keys recur in every record)."""
     raw = address if isinstance(address, bytes) else bytes.fromhex(address.removeprefix("0x"))
     if len(raw) != 20:
         raise ValueError(f"an address is 20 bytes, got {len(raw)}")
     hex_address = raw.hex()
     hashed = keccak256(hex_address.encode()).hex()
     return "0x" + "".join(c.upper() if int(hashed[i], 16) >= 8 else c for i, c in enumerate(hex_address))
+
+
+class Sealer:
+    """One agency key sealing many notices for one ledger: key and domain prepared once."""
+
+    __slots__ = ("_key", "_separator", "address")
+
+    def __init__(self, private_key: bytes, *, chain_id: int, contract: str) -> None:
+        self._key = coincurve.PrivateKey(private_key)
+        self._separator = domain_separator(chain_id, contract)
+        self.address = address_of_public_key(self._key.public_key.format(compressed=False))
+
+    def _sign(self, struct_hash: bytes) -> bytes:
+        signature = self._key.sign_recoverable(typed_data_hash(self._separator, struct_hash), hasher=None)
+        return signature[:64] + bytes([signature[64] + 27])
+
+    def seal(self, fields: SealedFields) -> bytes:
+        """The seal of a notice (same bytes as :func:`seal_notice`)."""
+        return self._sign(notice_struct_hash(fields))
+
+    def seal_batch(self, root: bytes, size: int, label: str) -> bytes:
+        """The seal of a Merkle batch root (same bytes as :func:`seal_batch`)."""
+        return self._sign(batch_struct_hash(root, size, label))
 
 
 def seal_notice(private_key: bytes, fields: SealedFields, *, chain_id: int, contract: str) -> bytes:
@@ -201,6 +226,7 @@ def seal_batch(
     )
 
 
+@lru_cache(maxsize=1024)
 def batch_signer(root: bytes, size: int, label: str, seal: bytes, *, chain_id: int, contract: str) -> str:
     """The address that sealed a batch root for this chain and contract."""
     return recover_signer(

@@ -12,16 +12,21 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from backend.core.merkle import MerkleTree
 from backend.core.notice import Notice
 from backend.core.receipt import hex32
 from backend.core.schema import SchemaIssue
-from backend.core.seal import SealedFields, notice_key, seal_notice
+from backend.core.seal import SealedFields, Sealer, notice_key
+from backend.errors import UsageError
+from backend.service.bulk import paused_gc
 from backend.service.context import Backend
 from backend.service.dispatch import Dispatcher, Progress
 from backend.service.intake import Intake, IntakeNotice
 from backend.store import NewOutboxItem, OutboxEntry, StoredNotice
 
 UINT64_MAX = 2**64 - 1
+DEFAULT_BATCH_SIZE = 1024
+MAX_BATCH_SIZE = 65_536
 
 
 class Outcome(StrEnum):
@@ -92,8 +97,7 @@ class AnchorService:
     def keep(self, intake: Intake, notices: Sequence[IntakeNotice]) -> None:
         """Store the exact bytes of every file and every notice, before anything else happens."""
         store = self.backend.store
-        for sha256, (name, data) in intake.documents.items():
-            store.keep_document(data, sha256=sha256, name=name)
+        store.keep_documents([(sha256, name, data) for sha256, (name, data) in intake.documents.items()])
         store.keep_notices(
             [
                 StoredNotice(
@@ -115,11 +119,11 @@ class AnchorService:
         ledger = self.backend.ledger
         key = self.backend.agency_key(agency)
         agency_id = ledger.agency_id(agency)
-        chain_id = ledger.deployment.chain_id
+        sealer = Sealer(key.key, chain_id=ledger.deployment.chain_id, contract=ledger.address)
         items = []
         for item in notices:
             fields = sealed_fields(item.notice)
-            seal = seal_notice(key.key, fields, chain_id=chain_id, contract=ledger.address)
+            seal = sealer.seal(fields)
             items.append(
                 NewOutboxItem(
                     kind="notice",
@@ -144,16 +148,89 @@ class AnchorService:
             )
         return self.backend.store.enqueue(items)
 
+    def enqueue_batches(
+        self, notices: Sequence[IntakeNotice], *, agency: str, batch_size: int, label: str | None
+    ) -> list[OutboxEntry]:
+        """Seal Merkle roots over the notices not yet anchored, ``batch_size`` per root, into the outbox."""
+        store = self.backend.store
+        ledger = self.backend.ledger
+        key = self.backend.agency_key(agency)
+        sealer = Sealer(key.key, chain_id=ledger.deployment.chain_id, contract=ledger.address)
+        agency_id = ledger.agency_id(agency)
+        digests = list(dict.fromkeys(n.notice.digest for n in notices))
+        anchored = set(store.receipts(digests))
+        todo = [d for d in digests if d not in anchored]
+        items = []
+        for number, start in enumerate(range(0, len(todo), batch_size), start=1):
+            leaves = todo[start : start + batch_size]
+            root = MerkleTree(leaves).root
+            batch_label = label or f"{agency}, {len(leaves)} notices"
+            if len(todo) > batch_size:
+                batch_label += f", part {number}"
+            items.append(
+                NewOutboxItem(
+                    kind="batch",
+                    subject=root.hex(),
+                    agency=agency,
+                    ocid="",
+                    release_id="",
+                    payload={
+                        "root": hex32(root),
+                        "size": len(leaves),
+                        "label": batch_label,
+                        "seal": hex32(sealer.seal_batch(root, len(leaves), batch_label)),
+                        "signer": sealer.address,
+                        "agency_id": agency_id,
+                        "leaves": [leaf.hex() for leaf in leaves],
+                    },
+                )
+            )
+        return store.enqueue(items)
+
     def anchor(
         self,
         intake: Intake,
         *,
         agency: str,
         allow_invalid: bool = False,
+        batch: bool = False,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        label: str | None = None,
         progress: Progress | None = None,
         on_stage: Callable[[str], None] | None = None,
     ) -> list[AnchorResult]:
-        """Anchor every notice of ``intake`` for ``agency``; one result per notice."""
+        """Anchor every notice of ``intake`` for ``agency``; one result per notice.
+
+        With ``batch``, notices are anchored as Merkle batches: one sealed root per
+        ``batch_size`` notices, an inclusion proof in each receipt. The ledger's
+        lifecycle rules do not apply to batch content; the off-chain red flags do.
+        """
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise UsageError(f"batch size must be between 1 and {MAX_BATCH_SIZE}")
+        with paused_gc():
+            return self._anchor(
+                intake,
+                agency=agency,
+                allow_invalid=allow_invalid,
+                batch=batch,
+                batch_size=batch_size,
+                label=label,
+                progress=progress,
+                on_stage=on_stage,
+            )
+
+    def _anchor(
+        self,
+        intake: Intake,
+        *,
+        agency: str,
+        allow_invalid: bool,
+        batch: bool,
+        batch_size: int,
+        label: str | None,
+        progress: Progress | None,
+        on_stage: Callable[[str], None] | None,
+    ) -> list[AnchorResult]:
         say = on_stage or (lambda _text: None)
         say("validating against the OCDS 1.1 release schema")
         issues = self.validate(intake.notices)
@@ -161,10 +238,20 @@ class AnchorService:
         say("keeping the exact bytes in the evidence store")
         self.keep(intake, intake.notices)
         say("sealing and writing the outbox")
-        entries = self.enqueue(accepted, agency=agency)
+        if batch:
+            entries = self.enqueue_batches(accepted, agency=agency, batch_size=batch_size, label=label)
+        else:
+            entries = self.enqueue(accepted, agency=agency)
         say("anchoring on chain")
         report = Dispatcher(self.backend, progress=progress).run(entries)
-        return self.results(intake, accepted, issues, anchored_now=report.anchored_subjects)
+        return self.results(
+            intake,
+            accepted,
+            issues,
+            anchored_now=report.anchored_subjects,
+            known_receipts=report.receipts,
+            refusals=report.refusals,
+        )
 
     def results(
         self,
@@ -173,6 +260,8 @@ class AnchorService:
         issues: dict[bytes, list[SchemaIssue]],
         *,
         anchored_now: set[str],
+        known_receipts: dict[str, dict[str, Any]] | None = None,
+        refusals: dict[str, tuple[str, str]] | None = None,
     ) -> list[AnchorResult]:
         store = self.backend.store
         accepted_digests = {n.notice.digest for n in accepted}
@@ -180,7 +269,9 @@ class AnchorService:
             bytes.fromhex(e.subject): e
             for e in store.outbox_by_subjects(("notice", n.notice.digest.hex()) for n in accepted)
         }
-        receipts = store.receipts(list(accepted_digests))
+        # Receipts made by this run are at hand; only older ones are read back from the store.
+        receipts = {bytes.fromhex(subject): receipt for subject, receipt in (known_receipts or {}).items()}
+        receipts.update(store.receipts([d for d in accepted_digests if d not in receipts]))
         results = []
         for item in intake.notices:
             notice = item.notice
@@ -199,7 +290,11 @@ class AnchorService:
             else:
                 entry = entries.get(notice.digest)
                 result.receipt = receipts.get(notice.digest)
-                if entry is not None and entry.status == "refused":
+                refused = (refusals or {}).get(notice.digest.hex())
+                if refused is not None and result.receipt is None:
+                    result.outcome = Outcome.REFUSED
+                    result.error, result.error_name = refused
+                elif entry is not None and entry.status == "refused":
                     result.outcome, result.error, result.error_name = (
                         Outcome.REFUSED,
                         entry.error,

@@ -1,15 +1,24 @@
-"""Moving outbox work onto the chain, safely.
+"""Moving outbox work onto the chain: pipelined, and safe when things fail.
 
-Every entry was committed to the outbox before this module sees it, and every signed
-transaction is written to its rows before it is broadcast. Before sending anything,
-entries are reconciled with the chain: a notice already on the ledger (from an
-earlier run that crashed after sending) gets its receipt from the chain and is not
-sent again. The ledger itself refuses a second anchor of the same (ocid, release id),
-so even a retry that slips through cannot anchor anything twice.
+Safety first. Every entry was committed to the outbox before this module sees it,
+and every signed transaction is written to its rows before it is broadcast. Before
+sending anything, entries are reconciled with the chain: a notice already on the
+ledger (from an earlier run that crashed after sending) gets its receipt from the
+chain and is not sent again. The ledger itself refuses a second anchor of the same
+(ocid, release id), so even a retry that slips through cannot anchor anything twice.
 
-Notices travel in groups through ``anchorNotices`` (one transaction, many notices).
-A group the ledger would refuse is split in halves until the refused notices stand
-alone; each is then reported with its decoded custom error, and the rest go on.
+Then speed. Notices travel in groups through ``anchorNotices`` (one transaction,
+many notices). Calldata is encoded directly (``backend.chain.calldata``) and sent as
+raw JSON-RPC; nonces are kept locally so that up to ``window`` transactions are in
+flight at once; receipts are collected in one batched request and read from their
+log topics, without decoding through web3.
+
+When a group would be refused (simulated with ``eth_call`` first) it is split in
+halves until the refused notices stand alone; each is reported with its decoded
+custom error, and the rest go on. A transaction that stops making progress is looked
+up: dropped from the node's pool (or lost in a node restart), it is broadcast again
+with its recorded bytes, in nonce order; its nonce taken by another sender, its
+group is reconciled and sent again with a fresh nonce.
 """
 
 from __future__ import annotations
@@ -17,25 +26,34 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import requests
-from web3.exceptions import TimeExhausted, TransactionNotFound, Web3RPCError
-from web3.types import TxReceipt
-
-from backend.chain.revert import ADVICE, REVERT_EXCEPTIONS, ledger_error
-from backend.core.receipt import AnchorPoint, build_receipt, hex32, unhex
+from backend.chain import calldata
+from backend.chain.reader import LedgerReader
+from backend.chain.revert import ADVICE, decode_revert
+from backend.chain.rpc import RpcClient, RpcError, revert_bytes
+from backend.core.merkle import MerkleTree
+from backend.core.receipt import AnchorPoint, BatchMembership, build_receipt, hex32, unhex
 from backend.core.seal import SealedFields, notice_key, to_checksum_address
 from backend.errors import ChainError, LedgerRevertError, NetworkError
 from backend.service.context import Backend
 from backend.store import OutboxEntry
 
-GROUP_SIZE = 32
+GROUP_SIZE = 128
+WINDOW = 8
 LOOKUP_CHUNK = 256
-RECEIPT_TIMEOUT_S = 120.0
-NETWORK_RETRIES = 6
-BACKOFF_START_S = 0.5
+# Gas limits are an upper bound (unused gas is not charged): the most a notice costs with
+# 256-byte identifiers is well under this, and a group's limit stays within the block's.
+GAS_PER_NOTICE_LIMIT = 150_000
+GAS_BASE_LIMIT = 60_000
+GAS_PER_BATCH_LIMIT = 120_000
+BLOCK_GAS_SHARE = 0.9
+POLL_S = 0.02
+STALL_S = 5.0
+MAX_ROUNDS = 5
+NETWORK_RETRIES = 8
+BACKOFF_START_S = 0.25
 BACKOFF_MAX_S = 8.0
 
 Progress = Callable[[int], None]
@@ -62,61 +80,212 @@ class DispatchReport:
     anchored: int = 0
     already: int = 0
     refused: int = 0
+    transactions: int = 0
+    rebroadcasts: int = 0
+    lost: int = 0  # notices the chain lost after they settled (node restored from older state, reorg)
     anchored_subjects: set[str] = field(default_factory=set)  # digests anchored by this run
+    receipts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refusals: dict[str, tuple[str, str]] = field(default_factory=dict)  # digest hex -> (error, name)
+
+
+@dataclass
+class InFlight:
+    group: list[OutboxEntry]
+    data: bytes
+    gas: int
+    nonce: int
+    tx_hash: str
+    raw_tx: str
+    sent_at: float
 
 
 class Dispatcher:
     """Sends outbox entries as sealed-notice transactions and stores their receipts."""
 
     def __init__(
-        self, backend: Backend, *, group_size: int = GROUP_SIZE, progress: Progress | None = None
+        self,
+        backend: Backend,
+        *,
+        group_size: int = GROUP_SIZE,
+        window: int = WINDOW,
+        stall_s: float = STALL_S,
+        progress: Progress | None = None,
     ) -> None:
         self.backend = backend
+        self.stall_s = stall_s
         self.ledger = backend.ledger
         self.store = backend.store
-        self.sender = backend.relayer
+        self.account = backend.relayer.account
+        self.sender = to_checksum_address(self.account.address)
+        self.rpc = RpcClient(backend.w3)
+        self.reader = LedgerReader(self.ledger, self.rpc)
+        self.chain_id = self.ledger.deployment.chain_id
+        self.contract = self.ledger.address
         self.group_size = max(1, group_size)
+        self.window = max(1, window)
         self.progress = progress or (lambda _n: None)
         self.report = DispatchReport()
         self._block_times: dict[int, int] = {}
         self._nonce: int | None = None
+        self._gas_price: int | None = None
+        self._gas_cap: int | None = None
+        self._settled: dict[int, OutboxEntry] = {}
 
     # ---------------------------------------------------------------- entry point
 
     def run(self, entries: Sequence[OutboxEntry]) -> DispatchReport:
-        """Anchor ``entries`` (notice kind), in order; each ends anchored or refused."""
+        """Anchor ``entries`` (notices and batch roots), in order; each ends anchored or refused.
+
+        When the queue is empty, everything this run settled is looked up on chain again:
+        what a restarted node or a reorg took away loses its receipt and is sent again.
+        """
         unique = {e.id: e for e in entries}  # the same notice may come from several files
-        open_entries = [e for e in unique.values() if e.kind == "notice" and e.status in ("pending", "sent")]
-        remaining = self.reconcile(open_entries)
-        queue: deque[list[OutboxEntry]] = deque(
-            remaining[i : i + self.group_size] for i in range(0, len(remaining), self.group_size)
-        )
-        while queue:
-            group = queue.popleft()
-            try:
-                self._send_group(group)
-            except LedgerRevertError as refusal:
-                if len(group) == 1 and refusal.reason == "NoticeAlreadyAnchored":
-                    self._receipts_from_events(group)  # landed meanwhile (another sender, a retry)
-                    self.report.already += 1
-                    self.progress(1)
-                elif len(group) == 1:
-                    self._refuse(group[0], refusal)
-                else:
-                    half = len(group) // 2
-                    queue.appendleft(group[half:])
-                    queue.appendleft(group[:half])
+        open_entries = [e for e in unique.values() if e.status in ("pending", "sent")]
+        for _round in range(MAX_ROUNDS):
+            remaining = self.reconcile([e for e in open_entries if e.kind == "notice"])
+            batches = self.reconcile_batches([e for e in open_entries if e.kind == "batch"])
+            size = self._group_size()
+            queue: deque[list[OutboxEntry]] = deque(
+                remaining[i : i + size] for i in range(0, len(remaining), size)
+            )
+            queue.extend([batch] for batch in batches)
+            self._drain(queue)
+            open_entries = self._lost_since_settled()
+            if not open_entries:
+                break
+        self.finalize()
         return self.report
+
+    def _drain(self, queue: deque[list[OutboxEntry]]) -> None:
+        inflight: list[InFlight] = []
+        while queue or inflight:
+            ready: list[InFlight] = []
+            while queue and len(inflight) + len(ready) < self.window:
+                group = queue.popleft()
+                try:
+                    ready.append(self._prepare(group))
+                except LedgerRevertError as refusal:
+                    self._split_or_refuse(group, refusal, queue)
+            if ready:
+                inflight.extend(self._broadcast(ready, queue))
+            if inflight:
+                self._collect(inflight, queue)
+
+    def _lost_since_settled(self) -> list[OutboxEntry]:
+        """Entries this run settled that the chain no longer holds, reopened (their receipts dropped)."""
+        settled = list(self._settled.values())
+        self._settled.clear()
+        notices = [e for e in settled if e.kind == "notice"]
+        records = self.records_by_key([notice_key(e.ocid, e.release_id) for e in notices])
+        lost = [e for e, r in zip(notices, records, strict=True) if r is None or r.digest != unhex(e.subject)]
+        moved = [
+            e
+            for e, r in zip(notices, records, strict=True)
+            if r is not None
+            and r.digest == unhex(e.subject)
+            and self.report.receipts.get(e.subject, {}).get("anchor", {}).get("block_number")
+            != r.block_number
+        ]
+        if moved:  # the same transaction landed in another block (a reorg): receipts from its event
+            self._receipts_from_events(moved)
+        for entry in [e for e in settled if e.kind == "batch"]:
+            if self._retry(lambda entry=entry: self.ledger.batch_record(unhex(entry.subject))) is None:  # type: ignore[misc]
+                lost.append(entry)
+        if not lost:
+            return []
+        self._forget(lost)
+        return [replace(e, status="pending") for e in lost]
+
+    def _forget(self, entries: Sequence[OutboxEntry]) -> None:
+        """The chain lost these: their receipts go, and they are pending again."""
+        subjects: list[str] = []
+        for entry in entries:
+            members = entry.payload["leaves"] if entry.kind == "batch" else [entry.subject]
+            subjects.extend(members)
+            for subject in members:
+                self.report.receipts.pop(subject, None)
+                self.report.anchored_subjects.discard(subject)
+        self.store.drop_receipts(subjects)
+        self.store.set_status([e.id for e in entries], "pending", clear_tx=True)
+        self.report.lost += len(subjects)
+
+    def finalize(self) -> None:
+        """Receipts with ``confirmations`` blocks on top become final; those whose block left the
+        chain are dropped and their entries reopened (the next run sends them again)."""
+        waiting = self.store.outbox(statuses=("anchored",))
+        if not waiting:
+            return
+        latest = int(self._retry(lambda: self.rpc.call("eth_blockNumber", [])), 16)
+        depth = self.backend.settings.confirmations
+        receipts = self.store.receipts(
+            [
+                unhex(leaf)
+                for e in waiting
+                for leaf in (e.payload["leaves"] if e.kind == "batch" else [e.subject])
+            ]
+        )
+        final_ids: list[int] = []
+        final_digests: list[str] = []
+        gone: list[OutboxEntry] = []
+        heights = {int(r["anchor"]["block_number"]) for r in receipts.values()}
+        blocks = dict(
+            zip(
+                sorted(heights),
+                self._retry(
+                    lambda: self.rpc.batch(
+                        [("eth_getBlockByNumber", [hex(h), False]) for h in sorted(heights)]
+                    )
+                ),
+                strict=True,
+            )
+        )
+        for entry in waiting:
+            members = entry.payload["leaves"] if entry.kind == "batch" else [entry.subject]
+            mine = [receipts.get(unhex(m)) for m in members]
+            if any(r is None for r in mine):
+                gone.append(entry)
+                continue
+            anchor = mine[0]["anchor"]  # type: ignore[index]
+            block = blocks.get(int(anchor["block_number"]))
+            if not isinstance(block, dict) or block.get("hash") != anchor["block_hash"]:
+                gone.append(entry)
+            elif int(anchor["block_number"]) + depth - 1 <= latest:
+                final_ids.append(entry.id)
+                final_digests.extend(members)
+        if final_ids:
+            self.store.mark_final(final_digests)
+            self.store.set_status(final_ids, "final")
+        if gone:
+            self._forget(gone)
+
+    def _split_or_refuse(
+        self, group: list[OutboxEntry], refusal: LedgerRevertError, queue: deque[list[OutboxEntry]]
+    ) -> None:
+        if group[0].kind == "batch":
+            if refusal.reason == "BatchAlreadyAnchored":
+                self.reconcile_batches(group)
+            else:
+                self._refuse(group[0], refusal)
+            return
+        if len(group) > 1:
+            half = len(group) // 2
+            queue.appendleft(group[half:])
+            queue.appendleft(group[:half])
+        elif refusal.reason == "NoticeAlreadyAnchored":
+            self._receipts_from_events(group)  # landed meanwhile (another sender, a retry)
+            self.report.already += 1
+            self.progress(1)
+        else:
+            self._refuse(group[0], refusal)
 
     # ---------------------------------------------------------------- reconciliation with the chain
 
     def reconcile(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
-        """Settle entries the chain already knows about; return those still to send."""
+        """Settle entries the chain already knows about; return those still to send, in order."""
         to_send: list[OutboxEntry] = []
-        for start in range(0, len(entries), LOOKUP_CHUNK):
-            chunk = list(entries[start : start + LOOKUP_CHUNK])
-            keys = [notice_key(e.ocid, e.release_id) for e in chunk]
-            records = self._retry(lambda keys=keys: self.ledger.records_by_key(keys))  # type: ignore[misc]
+        for start in range(0, len(entries), LOOKUP_CHUNK * 8):
+            chunk = list(entries[start : start + LOOKUP_CHUNK * 8])
+            records = self.records_by_key([notice_key(e.ocid, e.release_id) for e in chunk])
             anchored_here: list[OutboxEntry] = []
             for entry, record in zip(chunk, records, strict=True):
                 ours = unhex(entry.subject)
@@ -139,6 +308,86 @@ class Dispatcher:
                 self.progress(len(anchored_here))
         return to_send
 
+    def reconcile_batches(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+        """Settle batch roots already on the ledger (from their BatchAnchored events); return the rest."""
+        to_send = []
+        for entry in entries:
+            root = unhex(entry.subject)
+            events = self._retry(lambda root=root: self.ledger.batch_events(root))  # type: ignore[misc]
+            if not events:
+                to_send.append(entry)
+                continue
+            event = events[0]
+            self._finish_batch(
+                entry,
+                signer=event.signer,
+                agency=event.agency,
+                tx_hash=hex32(event.tx_hash),
+                block_number=event.block_number,
+                block_hash=hex32(event.block_hash),
+                log_index=event.log_index,
+            )
+            self.report.already += int(entry.payload["size"])
+        return to_send
+
+    def _finish_batch(
+        self,
+        entry: OutboxEntry,
+        *,
+        signer: str,
+        agency: int,
+        tx_hash: str,
+        block_number: int,
+        block_hash: str,
+        log_index: int,
+    ) -> None:
+        """Receipts for every member of an anchored batch, each with its inclusion proof."""
+        payload = entry.payload
+        leaves = [bytes.fromhex(leaf) for leaf in payload["leaves"]]
+        tree = MerkleTree(leaves)
+        if tree.root != unhex(payload["root"]):
+            raise ChainError(f"outbox batch {entry.id} does not hash to its root: the store was altered")
+        members = self.store.notice_fields(leaves)
+        anchor = AnchorPoint(
+            tx_hash=tx_hash,
+            block_number=block_number,
+            block_hash=block_hash,
+            block_timestamp=self._block_time(block_number),
+            log_index=log_index,
+        )
+        seal = unhex(payload["seal"])
+        receipts = []
+        for index, leaf in enumerate(leaves):
+            ocid, release_id, stage = members[leaf]
+            fields = SealedFields(ocid, release_id, stage, leaf, bytes(32), 0)
+            receipts.append(
+                build_receipt(
+                    chain_id=self.chain_id,
+                    ledger=self.contract,
+                    fields=fields,
+                    seal=seal,
+                    signer=signer,
+                    agency=agency,
+                    agency_name=entry.agency,
+                    anchor=anchor,
+                    batch=BatchMembership(
+                        root=tree.root,
+                        size=tree.size,
+                        label=payload["label"],
+                        index=index,
+                        proof=tree.inclusion_proof(index).to_json(),
+                    ),
+                )
+            )
+        self.store.settle(receipts, [entry.id], final=self.backend.settings.confirmations <= 1)
+        self._settled[entry.id] = entry
+        self.report.receipts.update((r["notice"]["digest"].removeprefix("0x"), r) for r in receipts)
+        self.progress(len(receipts))
+
+    def records_by_key(self, keys: Sequence[bytes]) -> list[Any]:
+        """``recordsByKey`` for any number of keys, in one round trip."""
+        return list(self._retry(lambda: self.reader.records_by_key(keys)))
+
     def _receipts_from_events(self, entries: Sequence[OutboxEntry]) -> None:
         by_key = {notice_key(e.ocid, e.release_id): e for e in entries}
         events = self._retry(lambda: list(self.ledger.notice_events_for_keys(list(by_key))))
@@ -150,7 +399,6 @@ class Dispatcher:
             receipts.append(
                 self._receipt(
                     entry,
-                    event.fields,
                     event.seal,
                     event.signer,
                     event.agency,
@@ -164,102 +412,252 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- sending
 
-    def _send_group(self, group: list[OutboxEntry]) -> None:
-        items = [(fields_of(e), seal_of(e)) for e in group]
-        if len(group) == 1:
-            function = self.ledger.contract.functions.anchorNotice(items[0][0].as_tuple(), items[0][1])
-        else:
-            function = self.ledger.contract.functions.anchorNotices(
-                [f.as_tuple() for f, _ in items], [s for _, s in items]
-            )
-        gas = self._retry(lambda: self.sender.estimate(function))  # raises the decoded refusal
-        receipt = self._broadcast(group, function, gas)
-        if receipt["status"] != 1:
-            # The chain moved between estimate and mining: let the halves be judged again.
-            self.store.set_status([e.id for e in group], "pending", clear_tx=True)
-            if len(group) == 1:
-                raise self._explain(function, receipt)
-            raise LedgerRevertError("GroupReverted", {"tx": hex32(bytes(receipt["transactionHash"]))})
-        self._receipts_from_tx(group, receipt)
+    def _group_size(self) -> int:
+        cap = self._block_gas_cap()
+        return max(1, min(self.group_size, (cap - GAS_BASE_LIMIT) // GAS_PER_NOTICE_LIMIT))
 
-    def _broadcast(self, group: list[OutboxEntry], function: Any, gas: int) -> TxReceipt:
-        w3 = self.sender.w3
-        for attempt in range(NETWORK_RETRIES):
-            nonce = self._next_nonce()
-            tx = self.sender.build(function, gas=gas, nonce=nonce)
-            signed = self.sender.account.sign_transaction(tx)
-            tx_hash = hex32(bytes(signed.hash))
-            self.store.mark_sent(
-                [e.id for e in group],
-                sender=self.sender.address,
-                nonce=nonce,
-                tx_hash=tx_hash,
-                raw_tx=hex32(bytes(signed.raw_transaction)),
+    def _block_gas_cap(self) -> int:
+        if self._gas_cap is None:
+            block = self._retry(lambda: self.rpc.call("eth_getBlockByNumber", ["latest", False]))
+            self._gas_cap = int(int(block["gasLimit"], 16) * BLOCK_GAS_SHARE)
+        return self._gas_cap
+
+    def _calldata(self, group: list[OutboxEntry]) -> bytes:
+        if group[0].kind == "batch":
+            payload = group[0].payload
+            return calldata.anchor_batch_data(
+                unhex(payload["root"]), int(payload["size"]), payload["label"], unhex(payload["seal"])
             )
-            try:
-                w3.eth.send_raw_transaction(signed.raw_transaction)
-                return w3.eth.wait_for_transaction_receipt(
-                    signed.hash, timeout=RECEIPT_TIMEOUT_S, poll_latency=0.02
-                )
-            except Web3RPCError as exc:
-                if "nonce" in str(exc).lower():
-                    self._nonce = None  # another sender used this key, or a transaction was dropped
-                    continue
-                raise
-            except (requests.exceptions.ConnectionError, TimeExhausted) as exc:
-                self._nonce = None
-                self._sleep(attempt, exc)
-        raise NetworkError(
-            "the chain did not take the transaction after several attempts",
-            hint="the work stays in the outbox; run the command again when the chain is back",
+        items = [(fields_of(e), seal_of(e)) for e in group]
+        if len(items) == 1:
+            return calldata.anchor_notice_data(*items[0])
+        return calldata.anchor_notices_data(items)
+
+    def _simulate(self, data: bytes, gas: int) -> None:
+        """Run the call against the pending state; raise the ledger's decoded refusal if it would revert."""
+        call = {"from": self.sender, "to": self.contract, "data": "0x" + data.hex(), "gas": hex(gas)}
+        try:
+            self._retry(lambda: self.rpc.call("eth_call", [call, "pending"]))
+        except RpcError as error:
+            raw = revert_bytes(error)
+            decoded = decode_revert(raw) if raw else None
+            if decoded is None:
+                raise ChainError(f"the chain refused the call: {error.rpc_message}") from error
+            raise LedgerRevertError(decoded.name, decoded.args, hint=ADVICE.get(decoded.name)) from error
+
+    def _prepare(self, group: list[OutboxEntry]) -> InFlight:
+        """Simulate the group's transaction (raising a decoded refusal) and sign it; nothing is sent."""
+        data = self._calldata(group)
+        per_item = GAS_PER_BATCH_LIMIT if group[0].kind == "batch" else GAS_PER_NOTICE_LIMIT
+        gas = min(self._block_gas_cap(), GAS_BASE_LIMIT + per_item * len(group))
+        self._simulate(data, gas)
+        return self._sign(group, data, gas, self._next_nonce())
+
+    def _sign(self, group: list[OutboxEntry], data: bytes, gas: int, nonce: int) -> InFlight:
+        tx: dict[str, Any] = {
+            "nonce": nonce,
+            "gasPrice": self._price(),
+            "gas": gas,
+            "to": self.contract,
+            "value": 0,
+            "data": data,
+            "chainId": self.chain_id,
+        }
+        signed = self.account.sign_transaction(tx)
+        return InFlight(
+            group=group,
+            data=data,
+            gas=gas,
+            nonce=nonce,
+            tx_hash=hex32(bytes(signed.hash)),
+            raw_tx=hex32(bytes(signed.raw_transaction)),
+            sent_at=time.monotonic(),
         )
+
+    def _write_ahead(self, flights: Sequence[InFlight]) -> None:
+        """The signed transactions go to disk, in one commit, before any of them is broadcast."""
+        self.store.mark_sent_many(
+            [([e.id for e in f.group], self.sender, f.nonce, f.tx_hash, f.raw_tx) for f in flights]
+        )
+
+    def _broadcast(self, ready: list[InFlight], queue: deque[list[OutboxEntry]]) -> list[InFlight]:
+        """Write ahead, then broadcast ``ready`` in nonce order; returns the flights now in the air."""
+        pending = list(ready)
+        self._write_ahead(pending)
+        sent: list[InFlight] = []
+        attempt = 0
+        while pending:
+            flight = pending[0]
+            try:
+                self.rpc.call("eth_sendRawTransaction", [flight.raw_tx])
+            except RpcError as error:
+                if not _already_known(error):
+                    if not _nonce_problem(error):
+                        self._send_failed(flight, pending[1:], error, queue)
+                        return sent
+                    # Another sender used this key, or the node forgot our nonces: sign the
+                    # rest again from the chain's count, write them ahead again, go on.
+                    attempt += 1
+                    if attempt >= NETWORK_RETRIES:
+                        raise ChainError(f"nonce trouble does not clear: {error.rpc_message}") from error
+                    self._nonce = None
+                    pending = [self._sign(f.group, f.data, f.gas, self._next_nonce()) for f in pending]
+                    self._write_ahead(pending)
+                    continue
+            except NetworkError as error:
+                attempt += 1
+                if attempt >= NETWORK_RETRIES:
+                    raise NetworkError(
+                        "the chain did not take the transactions after several attempts",
+                        hint="the work stays in the outbox; run the command again when the chain is back",
+                    ) from error
+                self._sleep(attempt, error)
+                continue  # the same bytes again: their nonce is still ours
+            flight.sent_at = time.monotonic()
+            sent.append(pending.pop(0))
+            self.report.transactions += 1
+        return sent
+
+    def _send_failed(
+        self, flight: InFlight, later: list[InFlight], error: RpcError, queue: deque[list[OutboxEntry]]
+    ) -> None:
+        """The node refused a transaction outright: its group and all later ones go back to the queue."""
+        self._nonce = None
+        for returned in reversed([flight, *later]):
+            self.store.set_status([e.id for e in returned.group], "pending", clear_tx=True)
+            queue.appendleft(returned.group)
+        raw = revert_bytes(error)
+        decoded = decode_revert(raw) if raw else None
+        if decoded is None:
+            raise ChainError(f"the chain did not take the transaction: {error.rpc_message}") from error
 
     def _next_nonce(self) -> int:
         if self._nonce is None:
             self._nonce = int(
-                self._retry(lambda: self.sender.w3.eth.get_transaction_count(self.sender.address, "pending"))
+                self._retry(lambda: self.rpc.call("eth_getTransactionCount", [self.sender, "pending"])), 16
             )
         nonce = self._nonce
         self._nonce += 1
         return nonce
 
-    def _explain(self, function: Any, receipt: TxReceipt) -> ChainError:
-        try:
-            function.call({"from": self.sender.address}, block_identifier=receipt["blockNumber"] - 1)
-        except REVERT_EXCEPTIONS as exc:
-            decoded = ledger_error(exc)
-            if decoded is not None:
-                return decoded
-        return ChainError(f"transaction {hex32(bytes(receipt['transactionHash']))} reverted")
+    def _price(self) -> int:
+        if self._gas_price is None:
+            self._gas_price = int(self._retry(lambda: self.rpc.call("eth_gasPrice", [])), 16)
+        return self._gas_price
 
-    def _receipts_from_tx(self, group: list[OutboxEntry], receipt: TxReceipt) -> None:
-        by_key = {notice_key(e.ocid, e.release_id): e for e in group}
-        events = self.ledger.contract.events.NoticeAnchored().process_receipt(receipt)
-        receipts = []
-        for event in events:
-            args = event["args"]
-            entry = by_key.get(bytes(args["key"]))
-            if entry is None:
+    # ---------------------------------------------------------------- collecting receipts
+
+    def _collect(self, inflight: list[InFlight], queue: deque[list[OutboxEntry]]) -> None:
+        replies = self._retry(
+            lambda: self.rpc.batch([("eth_getTransactionReceipt", [flight.tx_hash]) for flight in inflight])
+        )
+        settled = []
+        mined: list[tuple[InFlight, dict[str, Any]]] = []
+        for flight, receipt in zip(list(inflight), replies, strict=True):
+            if receipt is None or isinstance(receipt, RpcError):
                 continue
-            receipts.append(
-                self._receipt(
-                    entry,
-                    fields_of(entry),
-                    bytes(args["seal"]),
-                    to_checksum_address(args["signer"]),
-                    int(args["agency"]),
-                    tx_hash=hex32(bytes(receipt["transactionHash"])),
-                    block_number=int(receipt["blockNumber"]),
-                    block_hash=hex32(bytes(receipt["blockHash"])),
-                    log_index=int(event["logIndex"]),
+            settled.append(flight)
+            inflight.remove(flight)
+            if int(receipt["status"], 16) == 1:
+                mined.append((flight, receipt))
+            else:
+                # The chain moved between simulation and mining: judge the notices again.
+                self.store.set_status([e.id for e in flight.group], "pending", clear_tx=True)
+                queue.appendleft(flight.group)
+        if mined:
+            self._settle(mined)
+        if settled or not inflight:
+            return
+        if time.monotonic() - min(f.sent_at for f in inflight) > self.stall_s:
+            self._repair(inflight, queue)
+        else:
+            time.sleep(POLL_S)
+
+    def _repair(self, inflight: list[InFlight], queue: deque[list[OutboxEntry]]) -> None:
+        """Transactions that stopped progressing: rebroadcast the lost, resend the displaced."""
+        mined = int(
+            self._retry(lambda: self.rpc.call("eth_getTransactionCount", [self.sender, "latest"])), 16
+        )
+        for flight in sorted(inflight, key=lambda f: f.nonce):
+            known = self._retry(
+                lambda flight=flight: self.rpc.call(
+                    "eth_getTransactionByHash",  # type: ignore[misc]
+                    [flight.tx_hash],
                 )
             )
-        anchored_now = {unhex(r["notice"]["digest"]) for r in receipts}
-        # Exact duplicates skipped by anchorNotices were anchored earlier: take their receipts from events.
-        skipped = [e for e in group if unhex(e.subject) not in anchored_now]
-        self._finish([e for e in group if unhex(e.subject) in anchored_now], receipts)
+            if known is not None and flight.nonce >= mined:
+                flight.sent_at = time.monotonic()  # still waiting in the pool
+                continue
+            if flight.nonce < mined:
+                receipt = self._retry(
+                    lambda flight=flight: self.rpc.call(  # type: ignore[misc]
+                        "eth_getTransactionReceipt", [flight.tx_hash]
+                    )
+                )
+                if receipt is not None:
+                    continue  # mined after all; the next collection settles it
+                # Our nonce was used by another transaction: this one can never be mined.
+                inflight.remove(flight)
+                self.store.set_status([e.id for e in flight.group], "pending", clear_tx=True)
+                self._nonce = None
+                remaining = self.reconcile(flight.group)
+                if remaining:
+                    queue.appendleft(remaining)
+                continue
+            # Dropped from the pool, or forgotten by a restarted node: broadcast the same bytes again.
+            try:
+                self.rpc.call("eth_sendRawTransaction", [flight.raw_tx])
+            except RpcError as error:
+                if not _already_known(error) and not _nonce_problem(error):
+                    raise ChainError(f"cannot rebroadcast {flight.tx_hash}: {error.rpc_message}") from error
+            flight.sent_at = time.monotonic()
+            self.report.rebroadcasts += 1
+
+    def _settle(self, mined: list[tuple[InFlight, dict[str, Any]]]) -> None:
+        """Receipts for mined groups, read from their log topics, stored in one commit."""
+        receipts: list[dict[str, Any]] = []
+        done: list[OutboxEntry] = []
+        skipped: list[OutboxEntry] = []
+        for flight, receipt in mined:
+            if flight.group[0].kind == "batch":
+                self._settle_batch(flight, receipt)
+                continue
+            by_key = {notice_key(e.ocid, e.release_id): e for e in flight.group}
+            block_number = int(receipt["blockNumber"], 16)
+            anchored: set[str] = set()
+            for log in receipt["logs"]:
+                topics = log["topics"]
+                if not topics or unhex(topics[0]) != calldata.TOPIC_NOTICE_ANCHORED:
+                    continue
+                if to_checksum_address(log["address"]) != self.contract:
+                    continue
+                entry = by_key.get(unhex(topics[1]))
+                if entry is None:
+                    continue
+                words = unhex(log["data"])
+                agency = int.from_bytes(words[0:32], "big")
+                signer = to_checksum_address(words[44:64])
+                if log.get("blockTimestamp"):
+                    self._block_times.setdefault(block_number, int(log["blockTimestamp"], 16))
+                receipts.append(
+                    self._receipt(
+                        entry,
+                        seal_of(entry),
+                        signer,
+                        agency,
+                        tx_hash=flight.tx_hash,
+                        block_number=block_number,
+                        block_hash=receipt["blockHash"],
+                        log_index=int(log["logIndex"], 16),
+                    )
+                )
+                anchored.add(entry.subject)
+            done.extend(e for e in flight.group if e.subject in anchored)
+            # Exact duplicates skipped by anchorNotices were anchored earlier: receipts from events.
+            skipped.extend(e for e in flight.group if e.subject not in anchored)
+        self._finish(done, receipts)
         self.report.anchored += len(receipts)
-        self.report.anchored_subjects.update(d.hex() for d in anchored_now)
+        self.report.anchored_subjects.update(e.subject for e in done)
         self.progress(len(receipts))
         if skipped:
             self._receipts_from_events(skipped)
@@ -268,10 +666,34 @@ class Dispatcher:
 
     # ---------------------------------------------------------------- results
 
+    def _settle_batch(self, flight: InFlight, receipt: dict[str, Any]) -> None:
+        entry = flight.group[0]
+        for log in receipt["logs"]:
+            topics = log["topics"]
+            if (
+                len(topics) == 3
+                and unhex(topics[0]) == calldata.TOPIC_BATCH_ANCHORED
+                and to_checksum_address(log["address"]) == self.contract
+                and unhex(topics[1]) == unhex(entry.subject)
+            ):
+                words = unhex(log["data"])
+                self._finish_batch(
+                    entry,
+                    signer=to_checksum_address(words[12:32]),
+                    agency=int(topics[2], 16),
+                    tx_hash=flight.tx_hash,
+                    block_number=int(receipt["blockNumber"], 16),
+                    block_hash=receipt["blockHash"],
+                    log_index=int(log["logIndex"], 16),
+                )
+                self.report.anchored += int(entry.payload["size"])
+                self.report.anchored_subjects.update(entry.payload["leaves"])
+                return
+        raise ChainError(f"transaction {flight.tx_hash} succeeded without a BatchAnchored event")
+
     def _receipt(
         self,
         entry: OutboxEntry,
-        fields: SealedFields,
         seal: bytes,
         signer: str,
         agency: int,
@@ -282,9 +704,9 @@ class Dispatcher:
         log_index: int,
     ) -> dict[str, Any]:
         return build_receipt(
-            chain_id=self.ledger.deployment.chain_id,
-            ledger=self.ledger.address,
-            fields=fields,
+            chain_id=self.chain_id,
+            ledger=self.contract,
+            fields=fields_of(entry),
             seal=seal,
             signer=signer,
             agency=agency,
@@ -300,33 +722,39 @@ class Dispatcher:
 
     def _block_time(self, block_number: int) -> int:
         if block_number not in self._block_times:
-            block = self._retry(lambda: self.sender.w3.eth.get_block(block_number))
-            self._block_times[block_number] = int(block["timestamp"])
+            block = self._retry(lambda: self.rpc.call("eth_getBlockByNumber", [hex(block_number), False]))
+            self._block_times[block_number] = int(block["timestamp"], 16)
         return self._block_times[block_number]
 
     def _finish(self, entries: Sequence[OutboxEntry], receipts: list[dict[str, Any]]) -> None:
         final = self.backend.settings.confirmations <= 1
-        self.store.save_receipts(receipts, final=final)
         done = {r["notice"]["digest"].removeprefix("0x") for r in receipts}
-        self.store.set_status([e.id for e in entries if e.subject in done], "final" if final else "anchored")
+        self.report.receipts.update((r["notice"]["digest"].removeprefix("0x"), r) for r in receipts)
+        settled = [e for e in entries if e.subject in done]
+        self.store.settle(receipts, [e.id for e in settled], final=final)
+        self._settled.update((e.id, e) for e in settled)
 
     def _refuse(self, entry: OutboxEntry, refusal: LedgerRevertError) -> None:
         self.store.set_status(
             [entry.id], "refused", error=refusal.diagnostics(), error_name=refusal.reason, clear_tx=True
         )
-        self.report.refused += 1
-        self.progress(1)
+        members = entry.payload["leaves"] if entry.kind == "batch" else [entry.subject]
+        for subject in members:
+            self.report.refusals[subject] = (refusal.diagnostics(), refusal.reason)
+        self.report.refused += len(members)
+        self.progress(len(members))
 
     # ---------------------------------------------------------------- resilience
 
     def _retry(self, call: Callable[[], Any]) -> Any:
+        """Run ``call``, retrying while the chain is unreachable, with bounded backoff."""
         for attempt in range(NETWORK_RETRIES):
             try:
                 return call()
-            except (requests.exceptions.ConnectionError, NetworkError, TransactionNotFound) as exc:
+            except NetworkError as exc:
                 if attempt == NETWORK_RETRIES - 1:
                     raise NetworkError(
-                        f"the chain keeps failing: {exc}",
+                        f"the chain keeps failing: {exc.message}",
                         hint="the work stays in the outbox; run the command again later",
                     ) from exc
                 self._sleep(attempt, exc)
@@ -335,3 +763,13 @@ class Dispatcher:
     @staticmethod
     def _sleep(attempt: int, _error: BaseException) -> None:
         time.sleep(min(BACKOFF_MAX_S, BACKOFF_START_S * 2**attempt))
+
+
+def _already_known(error: RpcError) -> bool:
+    text = error.rpc_message.lower()
+    return "already known" in text or "known transaction" in text or "already imported" in text
+
+
+def _nonce_problem(error: RpcError) -> bool:
+    text = error.rpc_message.lower()
+    return "nonce" in text or "replacement transaction underpriced" in text

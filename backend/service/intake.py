@@ -2,7 +2,8 @@
 
 JSON files (``.json``) are parsed strictly and read as OCDS; any other file is an
 evidence document, anchored by the SHA-256 of its bytes under the ocid it belongs to.
-A file that cannot be read is reported and the others go on.
+A file that cannot be read is reported and the others go on. A file over
+:data:`MAX_FILE_BYTES` is refused by its size, before any of it is read.
 """
 
 from __future__ import annotations
@@ -11,13 +12,24 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
-from backend.core.jsontext import parse_json
+from backend.core.jsontext import DEFAULT_MAX_BYTES, JsonValue, parse_json
 from backend.core.notice import Notice, document_notice, parse_notices, publication_order
-from backend.errors import InputError, UsageError
+from backend.errors import InputError, MalformedJSONError, UsageError
+from backend.service.bulk import paused_gc
 
 JSON_SUFFIXES = frozenset({".json"})
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_MAX_BYTES  # the strict parser's own limit: one limit, one message
+
+# Files people send by mistake where a release is expected, by their first bytes.
+_FILE_SIGNATURES: Final = (
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"PK\x05\x06", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"%PDF-", "a PDF document"),
+    (b"<", "XML or HTML"),
+)
 
 
 @dataclass(frozen=True)
@@ -65,12 +77,31 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
             raise UsageError(f"no such file or folder: {path}")
 
 
+def parse_json_document(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> JsonValue:
+    """Strict JSON from a file or request body (see ``parse_json``).
+
+    When the bytes are not JSON but a kind of file people send by mistake (an archive,
+    a PDF, XML), the MalformedJSONError says so first.
+    """
+    try:
+        return parse_json(data, max_bytes=max_bytes)
+    except MalformedJSONError as error:
+        start = data[:8].lstrip(b" \t\r\n")
+        kind = next((kind for magic, kind in _FILE_SIGNATURES if start.startswith(magic)), None)
+        if kind is None:
+            raise
+        raise MalformedJSONError(
+            f"{kind}, not JSON: {error.message}",
+            hint="Send the OCDS release, release package or record package itself, as JSON.",
+        ) from None
+
+
 def read_bytes(data: bytes, *, name: str, ocid: str | None, intake: Intake, keep_bytes: bool = True) -> None:
     """Turn one file's bytes into notices (or problems) on ``intake``."""
     sha256 = hashlib.sha256(data).hexdigest()
     if Path(name).suffix.lower() in JSON_SUFFIXES:
         try:
-            parsed = parse_notices(parse_json(data), source=name)
+            parsed = parse_notices(parse_json_document(data), source=name)
         except InputError as error:  # not JSON, or JSON that is no OCDS document: this file only
             intake.problems.append(InputProblem(name, error.message, fatal=True))
             return
@@ -97,28 +128,43 @@ def read_bytes(data: bytes, *, name: str, ocid: str | None, intake: Intake, keep
         intake.documents[sha256] = (name, data)
 
 
+def load_file(path: Path, intake: Intake) -> bytes | None:
+    """The bytes of ``path``; None, with the reason recorded on ``intake``, when it cannot be used.
+
+    A file over MAX_FILE_BYTES is refused by its size, and never more than that is read,
+    even from a file that grows while it is read.
+    """
+    try:
+        size = path.stat().st_size
+        if size <= MAX_FILE_BYTES:
+            with path.open("rb") as file:
+                data = file.read(MAX_FILE_BYTES + 1)
+            if len(data) <= MAX_FILE_BYTES:
+                return data
+            size = len(data)
+    except OSError as exc:
+        intake.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror}", fatal=True))
+        return None
+    intake.problems.append(
+        InputProblem(str(path), f"file is {size} bytes, more than the {MAX_FILE_BYTES} accepted", fatal=True)
+    )
+    return None
+
+
 def read_paths(
     paths: Sequence[Path], *, ocid: str | None = None, keep_bytes: bool = True, ordered: bool = True
 ) -> Intake:
     """Read every file under ``paths``; notices come out in publication order (or file order)."""
+    with paused_gc():
+        return _read_paths(paths, ocid=ocid, keep_bytes=keep_bytes, ordered=ordered)
+
+
+def _read_paths(paths: Sequence[Path], *, ocid: str | None, keep_bytes: bool, ordered: bool) -> Intake:
     intake = Intake()
     for path in expand_paths(paths):
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                intake.problems.append(
-                    InputProblem(
-                        str(path),
-                        f"file is {size} bytes, more than the {MAX_FILE_BYTES} accepted",
-                        fatal=True,
-                    )
-                )
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            intake.problems.append(InputProblem(str(path), f"cannot read: {exc.strerror}", fatal=True))
-            continue
-        read_bytes(data, name=str(path), ocid=ocid, intake=intake, keep_bytes=keep_bytes)
+        data = load_file(path, intake)
+        if data is not None:
+            read_bytes(data, name=str(path), ocid=ocid, intake=intake, keep_bytes=keep_bytes)
     if ordered:
         by_notice = {id(n.notice): n for n in intake.notices}
         intake.notices = [by_notice[id(n)] for n in publication_order(n.notice for n in intake.notices)]

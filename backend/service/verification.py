@@ -1,33 +1,41 @@
-"""Verifying notices against the chain, in bulk.
+"""Verifying notices against the chain, in bulk and streaming.
 
-For each chunk of notices the chain is asked once for the records under their keys
-(``recordsByKey``), once for the NoticeAnchored events that carry their seals, and
-once for the later notices of their processes. The evidence store, when there is
-one, only supplies the stored original of a tampered notice (for the field diff)
-and the inclusion proofs of batch members, which are checked against the root on
-chain: it never decides a verdict.
+Subjects arrive as an iterable and are verified a chunk at a time, so that verifying
+an archive of a hundred thousand notices holds only one chunk of parsed releases in
+memory. For each chunk the chain is asked once for the records under the notices'
+keys (``recordsByKey``), once for the NoticeAnchored events that carry their seals,
+and once for the later notices of their processes. The evidence store, when there is
+one, only supplies the stored original of a tampered notice (for the field diff) and
+the inclusion proofs of batch members, which are checked against the root on chain:
+it never decides a verdict.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from backend.chain.ledger import AnchoredEvent
+from backend.chain.reader import LedgerReader
+from backend.core import merkle
 from backend.core.jsontext import parse_json
 from backend.core.receipt import hex32, unhex
 from backend.core.records import LedgerBatch, LedgerRecord, SealKeyWindow
-from backend.core.seal import notice_key, ocid_hash
 from backend.core.stages import Stage
 from backend.core.verdict import BatchEvidence, LaterNotice, NoticeFacts, SealEvidence, Verdict, judge
+from backend.errors import ProofFormatError
 from backend.service.anchoring import sealed_fields
+from backend.service.bulk import paused_gc
 from backend.service.context import Backend
 from backend.service.intake import Intake
 from backend.store import EvidenceStore
 
-CHUNK = 256
+CHUNK = 512
+KEY_POSITION, PROCESS_POSITION, DIGEST_POSITION = 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -39,7 +47,10 @@ class Subject:
 
 
 def subjects_of(intake: Intake) -> list[Subject]:
-    subjects = []
+    return list(iter_subjects(intake))
+
+
+def iter_subjects(intake: Intake) -> Iterator[Subject]:
     for item in intake.notices:
         notice = item.notice
         fields = sealed_fields(notice)
@@ -53,14 +64,29 @@ def subjects_of(intake: Intake) -> list[Subject]:
             deadline=fields.deadline,
             release=notice.release,
         )
-        subjects.append(Subject(facts, by_digest=notice.stage is Stage.DOCUMENT and not notice.ocid))
-    return subjects
+        yield Subject(facts, by_digest=notice.stage is Stage.DOCUMENT and not notice.ocid)
+
+
+def document_subject(data: bytes, *, name: str) -> Subject:
+    """An evidence document verified by digest alone (its ocid comes from the chain)."""
+    digest = hashlib.sha256(data).digest()
+    facts = NoticeFacts(
+        file=name,
+        ocid="",
+        release_id="sha256:" + digest.hex(),
+        stage=Stage.DOCUMENT,
+        digest=digest,
+        previous=bytes(32),
+        deadline=0,
+    )
+    return Subject(facts, by_digest=True)
 
 
 class VerifyService:
     def __init__(self, backend: Backend, *, store: EvidenceStore | None = None) -> None:
         self.backend = backend
         self.ledger = backend.ledger
+        self.reader = LedgerReader(self.ledger)
         self.store = store
         self._windows: dict[str, SealKeyWindow] = {}
         self._agency_names: dict[int, str] | None = None
@@ -70,10 +96,13 @@ class VerifyService:
     def chain_id(self) -> int:
         return self.ledger.deployment.chain_id
 
-    def verify(self, subjects: Sequence[Subject]) -> Iterator[Verdict]:
+    def verify(self, subjects: Iterable[Subject]) -> Iterator[Verdict]:
         """One verdict per subject, in order, streaming chunk by chunk."""
-        for start in range(0, len(subjects), CHUNK):
-            yield from self._verify_chunk(subjects[start : start + CHUNK])
+        iterator = iter(subjects)
+        while chunk := list(islice(iterator, CHUNK)):
+            with paused_gc():
+                verdicts = self._verify_chunk(chunk)
+            yield from verdicts
 
     # ---------------------------------------------------------------- one chunk
 
@@ -81,6 +110,7 @@ class VerifyService:
         records = self._records(chunk)
         events = self._events(chunk, records)
         later = self._later_notices({e.ocid_hash for e in events if e is not None})
+        stored = self._stored_receipts([s for s, r in zip(chunk, records, strict=True) if r is None])
         verdicts = []
         for subject, record, event in zip(chunk, records, events, strict=True):
             facts = subject.facts
@@ -96,6 +126,7 @@ class VerifyService:
                     release=facts.release,
                 )
             evidence = None
+            after: list[LaterNotice] = []
             if event is not None:
                 evidence = SealEvidence(
                     fields=event.fields,
@@ -103,15 +134,15 @@ class VerifyService:
                     tx_hash=hex32(event.tx_hash),
                     log_index=event.log_index,
                 )
-            window = self._window(record.signer) if record is not None else None
-            after = []
-            if event is not None:
                 position = (event.block_number, event.log_index)
                 after = [n for pos, n in later.get(event.ocid_hash, []) if pos > position]
-            original = None
-            if record is not None and record.digest != facts.digest:
-                original = self._original(record.digest)
-            batch = self._batch_evidence(facts) if record is None else None
+            window = self._window(record.signer) if record is not None else None
+            original = (
+                self._original(record.digest)
+                if record is not None and record.digest != facts.digest
+                else None
+            )
+            batch = self._batch_evidence(facts, stored.get(facts.digest)) if record is None else None
             agency = (
                 record.agency
                 if record is not None
@@ -136,8 +167,8 @@ class VerifyService:
     def _records(self, chunk: Sequence[Subject]) -> list[LedgerRecord | None]:
         by_key = [s for s in chunk if not s.by_digest]
         by_digest = [s for s in chunk if s.by_digest]
-        key_records = iter(self.ledger.records_by_key([s.facts.key for s in by_key]))
-        digest_records = iter(self.ledger.records_by_digest([s.facts.digest for s in by_digest]))
+        key_records = iter(self.reader.records_by_key([s.facts.key for s in by_key]))
+        digest_records = iter(self.reader.records_by_digest([s.facts.digest for s in by_digest]))
         return [next(digest_records) if s.by_digest else next(key_records) for s in chunk]
 
     def _events(
@@ -145,16 +176,10 @@ class VerifyService:
     ) -> list[AnchoredEvent | None]:
         """The NoticeAnchored event of each anchored subject (by key, or by digest for documents)."""
         found = [(s, r) for s, r in zip(chunk, records, strict=True) if r is not None]
-        keys = [s.facts.key for s, _ in found if not s.by_digest]
-        digests = [r.digest for s, r in found if s.by_digest]
-        by_key = (
-            {e.key: e for e in self.ledger.notice_events_for_keys(list(dict.fromkeys(keys)))} if keys else {}
-        )
-        by_digest = (
-            {e.digest: e for e in self.ledger.notice_events_for_digests(list(dict.fromkeys(digests)))}
-            if digests
-            else {}
-        )
+        keys = list(dict.fromkeys(s.facts.key for s, _ in found if not s.by_digest))
+        digests = list(dict.fromkeys(r.digest for s, r in found if s.by_digest))
+        by_key = {e.key: e for e in self.reader.notice_events(position=KEY_POSITION, values=keys)}
+        by_digest = {e.digest: e for e in self.reader.notice_events(position=DIGEST_POSITION, values=digests)}
         events: list[AnchoredEvent | None] = []
         for subject, record in zip(chunk, records, strict=True):
             if record is None:
@@ -169,9 +194,7 @@ class VerifyService:
         self, ocid_hashes: set[bytes]
     ) -> dict[bytes, list[tuple[tuple[int, int], LaterNotice]]]:
         grouped: dict[bytes, list[tuple[tuple[int, int], LaterNotice]]] = defaultdict(list)
-        if not ocid_hashes:
-            return grouped
-        for event in self.ledger.notice_events_for_processes(sorted(ocid_hashes)):
+        for event in self.reader.notice_events(position=PROCESS_POSITION, values=sorted(ocid_hashes)):
             grouped[event.ocid_hash].append(
                 (
                     (event.block_number, event.log_index),
@@ -212,23 +235,28 @@ class VerifyService:
             value = value[int(token)] if isinstance(value, list) else value[token]
         return value
 
-    def _batch_evidence(self, facts: NoticeFacts) -> BatchEvidence | None:
+    def _stored_receipts(self, subjects: Sequence[Subject]) -> dict[bytes, dict[str, Any]]:
+        """Stored receipts of notices the ledger holds no record of (batch members), in one query."""
+        if self.store is None or not subjects:
+            return {}
+        return self.store.receipts([s.facts.digest for s in subjects])
+
+    def _batch_evidence(self, facts: NoticeFacts, receipt: dict[str, Any] | None) -> BatchEvidence | None:
         """A stored batch receipt for this digest, its proof checked here and its root on chain."""
-        if self.store is None:
-            return None
-        receipt = self.store.receipt(facts.digest)
         if receipt is None or not receipt.get("batch"):
             return None
-        from backend.core import merkle
-
         batch = receipt["batch"]
         root = unhex(batch["root"])
-        proof = merkle.InclusionProof.from_json(batch["proof"])
-        proof_ok = (
-            proof.leaf_index == int(batch["index"])
-            and proof.tree_size == int(batch["size"])
-            and merkle.verify_inclusion(facts.digest, proof, root)
-        )
+        try:
+            proof = merkle.InclusionProof.from_json(batch["proof"])
+        except ProofFormatError:
+            proof_ok = False
+        else:
+            proof_ok = (
+                proof.leaf_index == int(batch["index"])
+                and proof.tree_size == int(batch["size"])
+                and merkle.verify_inclusion(facts.digest, proof, root)
+            )
         if root not in self._batches:
             self._batches[root] = self.ledger.batch_record(root)
         record = self._batches[root]
@@ -242,24 +270,3 @@ class VerifyService:
             key_window=self._window(record.signer) if record else None,
             tx_hash=receipt["anchor"]["tx_hash"],
         )
-
-
-def document_subject(data: bytes, *, name: str) -> Subject:
-    """An evidence document verified by digest alone (its ocid comes from the chain)."""
-    import hashlib
-
-    digest = hashlib.sha256(data).digest()
-    release_id = "sha256:" + digest.hex()
-    facts = NoticeFacts(
-        file=name,
-        ocid="",
-        release_id=release_id,
-        stage=Stage.DOCUMENT,
-        digest=digest,
-        previous=bytes(32),
-        deadline=0,
-    )
-    return Subject(facts, by_digest=True)
-
-
-__all__ = ["Subject", "VerifyService", "document_subject", "notice_key", "ocid_hash", "subjects_of"]

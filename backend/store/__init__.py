@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, Table, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,9 +27,17 @@ from backend.store.models import (
     NoticeRow,
     OutboxRow,
     ReceiptRow,
+    SentTransactionRow,
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The tables themselves, for bulk statements that skip the ORM's per-row work.
+OUTBOX = cast(Table, OutboxRow.__table__)
+RECEIPTS = cast(Table, ReceiptRow.__table__)
+NOTICES = cast(Table, NoticeRow.__table__)
+DOCUMENTS = cast(Table, DocumentRow.__table__)
+SENT = cast(Table, SentTransactionRow.__table__)
+IN_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
 OUTBOX_STATUSES = ("pending", "sent", "anchored", "final", "refused")
 OPEN_STATUSES = ("pending", "sent", "anchored")
 
@@ -52,7 +60,6 @@ class OutboxEntry:
     sender: str | None
     nonce: int | None
     tx_hash: str | None
-    raw_tx: str | None
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,8 @@ class StoredNotice:
     source: str
 
 
-def _entry(row: OutboxRow) -> OutboxEntry:
+def _entry(row: Any) -> OutboxEntry:
+    """An OutboxEntry from an ORM row or a Core row (same attribute names)."""
     return OutboxEntry(
         id=row.id,
         kind=row.kind,
@@ -95,7 +103,6 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         sender=row.sender,
         nonce=row.nonce,
         tx_hash=row.tx_hash,
-        raw_tx=row.raw_tx,
     )
 
 
@@ -161,34 +168,81 @@ class EvidenceStore:
 
     def keep_document(self, data: bytes, *, sha256: str, name: str) -> None:
         """Store a file's exact bytes once (idempotent by SHA-256)."""
+        self.keep_documents([(sha256, name, data)])
+
+    def keep_documents(self, documents: Sequence[tuple[str, str, bytes]]) -> None:
+        """Store files' exact bytes, (sha256, name, data) each, in one transaction (idempotent)."""
+        if not documents:
+            return
         with self.session() as session:
-            if session.get(DocumentRow, sha256) is None:
-                session.add(DocumentRow(sha256=sha256, name=name[:1024], size=len(data), data=data))
+            known: set[str] = set()
+            hashes = [sha for sha, _, _ in documents]
+            for start in range(0, len(hashes), IN_CHUNK):
+                known.update(
+                    session.scalars(
+                        select(DocumentRow.sha256).where(
+                            DocumentRow.sha256.in_(hashes[start : start + IN_CHUNK])
+                        )
+                    )
+                )
+            rows = []
+            for sha256, name, data in documents:
+                if sha256 not in known:
+                    known.add(sha256)
+                    rows.append({"sha256": sha256, "name": name[:1024], "size": len(data), "data": data})
+            if rows:
+                session.connection().execute(insert(DOCUMENTS), rows)
 
     def keep_notices(self, notices: Sequence[StoredNotice]) -> None:
-        """Store notices (idempotent by digest)."""
+        """Store notices (idempotent by digest), in one transaction."""
         if not notices:
             return
         with self.session() as session:
+            connection = session.connection()
             digests = [n.digest.hex() for n in notices]
-            known = set(session.scalars(select(NoticeRow.digest).where(NoticeRow.digest.in_(digests))))
-            for notice in notices:
-                hex_digest = notice.digest.hex()
+            known: set[str] = set()
+            for start in range(0, len(digests), IN_CHUNK):
+                known.update(
+                    connection.scalars(
+                        select(NOTICES.c.digest).where(
+                            NOTICES.c.digest.in_(digests[start : start + IN_CHUNK])
+                        )
+                    )
+                )
+            rows = []
+            for notice, hex_digest in zip(notices, digests, strict=True):
                 if hex_digest in known:
                     continue
                 known.add(hex_digest)
-                session.add(
-                    NoticeRow(
-                        digest=hex_digest,
-                        ocid=notice.ocid,
-                        release_id=notice.release_id,
-                        stage=notice.stage,
-                        canonical=notice.canonical,
-                        document_sha256=notice.document_sha256,
-                        pointer=notice.pointer,
-                        source=notice.source[:2048],
-                    )
+                rows.append(
+                    {
+                        "digest": hex_digest,
+                        "ocid": notice.ocid,
+                        "release_id": notice.release_id,
+                        "stage": notice.stage,
+                        "canonical": notice.canonical,
+                        "document_sha256": notice.document_sha256,
+                        "pointer": notice.pointer,
+                        "source": notice.source[:2048],
+                    }
                 )
+            if rows:
+                connection.execute(insert(NOTICES), rows)
+
+    def notice_fields(self, digests: Sequence[bytes]) -> dict[bytes, tuple[str, str, int]]:
+        """(ocid, release id, stage) of stored notices, by digest."""
+        found: dict[bytes, tuple[str, str, int]] = {}
+        hexes = [d.hex() for d in digests]
+        with self.session() as session:
+            connection = session.connection()
+            for start in range(0, len(hexes), IN_CHUNK):
+                for row in connection.execute(
+                    select(NOTICES.c.digest, NOTICES.c.ocid, NOTICES.c.release_id, NOTICES.c.stage).where(
+                        NOTICES.c.digest.in_(hexes[start : start + IN_CHUNK])
+                    )
+                ):
+                    found[bytes.fromhex(row.digest)] = (row.ocid, row.release_id, row.stage)
+        return found
 
     def notice_source(self, digest: bytes) -> tuple[bytes, str] | None:
         """The exact bytes of the file that held the notice with ``digest``, and its JSON pointer there."""
@@ -222,33 +276,51 @@ class EvidenceStore:
         reopened if it had been refused."""
         if not items:
             return []
-        with self.session() as session:
-            for item in items:
-                existing = session.scalar(
-                    select(OutboxRow).where(OutboxRow.kind == item.kind, OutboxRow.subject == item.subject)
-                )
-                if existing is not None and existing.status == "refused":
-                    # Submitting a refused notice again is a new attempt: the reason may have passed
-                    # (a deadline), and a permanent one is found again before any transaction is sent.
-                    existing.status, existing.error, existing.error_name = "pending", None, None
-                    existing.payload = json.dumps(item.payload, sort_keys=True)
-                    existing.agency = item.agency
-                if existing is None:
-                    session.add(
-                        OutboxRow(
-                            kind=item.kind,
-                            subject=item.subject,
-                            ocid=item.ocid,
-                            release_id=item.release_id,
-                            agency=item.agency,
-                            payload=json.dumps(item.payload, sort_keys=True),
-                        )
-                    )
-                    try:
-                        session.flush()
-                    except IntegrityError:  # a concurrent writer added it first
-                        session.rollback()
+        for attempt in range(2):
+            try:
+                with self.session() as session:
+                    self._enqueue(session, items)
+                break
+            except IntegrityError:  # a concurrent writer added some of them first: take theirs
+                if attempt:
+                    raise
         return self.outbox_by_subjects([(i.kind, i.subject) for i in items])
+
+    @staticmethod
+    def _enqueue(session: Session, items: Sequence[NewOutboxItem]) -> None:
+        existing: dict[tuple[str, str], OutboxRow] = {}
+        for kind in {item.kind for item in items}:
+            subjects = [item.subject for item in items if item.kind == kind]
+            for start in range(0, len(subjects), IN_CHUNK):
+                for row in session.scalars(
+                    select(OutboxRow).where(
+                        OutboxRow.kind == kind, OutboxRow.subject.in_(subjects[start : start + IN_CHUNK])
+                    )
+                ):
+                    existing[(row.kind, row.subject)] = row
+        new_rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in items:
+            key = (item.kind, item.subject)
+            found = existing.get(key)
+            if found is not None and found.status == "refused":
+                # Submitting a refused notice again is a new attempt: the reason may have passed
+                # (a deadline), and a permanent one is found again before any transaction is sent.
+                found.status, found.error, found.error_name = "pending", None, None
+                found.payload = json.dumps(item.payload, sort_keys=True)
+                found.agency = item.agency
+            elif found is None and key not in new_rows:
+                new_rows[key] = {
+                    "kind": item.kind,
+                    "subject": item.subject,
+                    "ocid": item.ocid,
+                    "release_id": item.release_id,
+                    "agency": item.agency,
+                    "payload": json.dumps(item.payload, sort_keys=True),
+                    "status": "pending",
+                    "attempts": 0,
+                }
+        if new_rows:
+            session.connection().execute(insert(OUTBOX), list(new_rows.values()))
 
     def outbox_by_subjects(self, subjects: Iterable[tuple[str, str]]) -> list[OutboxEntry]:
         wanted = list(subjects)
@@ -280,21 +352,43 @@ class EvidenceStore:
 
     def mark_sent(self, ids: Sequence[int], *, sender: str, nonce: int, tx_hash: str, raw_tx: str) -> None:
         """Record the signed transaction *before* it is broadcast (write-ahead)."""
+        self.mark_sent_many([(ids, sender, nonce, tx_hash, raw_tx)])
+
+    def mark_sent_many(self, sends: Sequence[tuple[Sequence[int], str, int, str, str]]) -> None:
+        """``mark_sent`` for several transactions in one commit: (ids, sender, nonce, hash, raw) each."""
         with self.session() as session:
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(list(ids)))
-                .values(
-                    status="sent",
-                    sender=sender,
-                    nonce=nonce,
-                    tx_hash=tx_hash,
-                    raw_tx=raw_tx,
-                    attempts=OutboxRow.attempts + 1,
-                    error=None,
-                    error_name=None,
-                )
-            )
+            connection = session.connection()
+            hashes = [tx_hash for _, _, _, tx_hash, _ in sends]
+            known = set(connection.scalars(select(SENT.c.tx_hash).where(SENT.c.tx_hash.in_(hashes))))
+            new = [
+                {"tx_hash": h, "sender": s, "nonce": n, "raw_tx": r}
+                for _, s, n, h, r in sends
+                if h not in known
+            ]
+            if new:
+                connection.execute(insert(SENT), new)
+            for ids, sender, nonce, tx_hash, _ in sends:
+                for start in range(0, len(ids), IN_CHUNK):
+                    connection.execute(
+                        update(OUTBOX)
+                        .where(OUTBOX.c.id.in_(list(ids[start : start + IN_CHUNK])))
+                        .values(
+                            status="sent",
+                            sender=sender,
+                            nonce=nonce,
+                            tx_hash=tx_hash,
+                            attempts=OUTBOX.c.attempts + 1,
+                            error=None,
+                            error_name=None,
+                            updated_at=func.now(),
+                        )
+                    )
+
+    def sent_transaction(self, tx_hash: str) -> str | None:
+        """The signed bytes recorded for ``tx_hash`` (hex), to broadcast them again."""
+        with self.session() as session:
+            row = session.get(SentTransactionRow, tx_hash)
+            return None if row is None else row.raw_tx
 
     def set_status(
         self,
@@ -309,7 +403,7 @@ class EvidenceStore:
             raise ValueError(f"unknown outbox status {status!r}")
         values: dict[str, Any] = {"status": status, "error": error, "error_name": error_name}
         if clear_tx:
-            values.update(sender=None, nonce=None, tx_hash=None, raw_tx=None)
+            values.update(sender=None, nonce=None, tx_hash=None)
         with self.session() as session:
             session.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids))).values(**values))
 
@@ -318,26 +412,52 @@ class EvidenceStore:
     def save_receipts(self, receipts: Sequence[dict[str, Any]], *, final: bool = False) -> None:
         """Store (or replace) receipts, keyed by notice digest."""
         with self.session() as session:
-            for receipt in receipts:
-                notice, anchor = receipt["notice"], receipt["anchor"]
-                digest = notice["digest"].removeprefix("0x")
-                row = session.get(ReceiptRow, digest)
-                batch = receipt.get("batch")
-                values = dict(
-                    ocid=notice["ocid"],
-                    release_id=notice["release_id"],
-                    tx_hash=anchor["tx_hash"],
-                    block_number=anchor["block_number"],
-                    block_hash=anchor["block_hash"],
-                    batch_root=batch["root"].removeprefix("0x") if batch else None,
-                    final=final,
-                    body=json.dumps(receipt, sort_keys=True),
+            self._put_receipts(session, receipts, final=final)
+
+    def settle(self, receipts: Sequence[dict[str, Any]], ids: Sequence[int], *, final: bool) -> None:
+        """Store receipts and mark their outbox rows anchored (or final), in one transaction."""
+        with self.session() as session:
+            self._put_receipts(session, receipts, final=final)
+            if ids:
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(list(ids)))
+                    .values(status="final" if final else "anchored", error=None, error_name=None)
                 )
-                if row is None:
-                    session.add(ReceiptRow(digest=digest, **values))
-                else:
-                    for name, value in values.items():
-                        setattr(row, name, value)
+
+    @staticmethod
+    def _put_receipts(session: Session, receipts: Sequence[dict[str, Any]], *, final: bool) -> None:
+        if not receipts:
+            return
+        connection = session.connection()
+        digests = [r["notice"]["digest"].removeprefix("0x") for r in receipts]
+        known: set[str] = set()
+        for start in range(0, len(digests), IN_CHUNK):
+            known.update(
+                connection.scalars(
+                    select(RECEIPTS.c.digest).where(RECEIPTS.c.digest.in_(digests[start : start + IN_CHUNK]))
+                )
+            )
+        new_rows: dict[str, dict[str, Any]] = {}
+        for digest, receipt in zip(digests, receipts, strict=True):
+            notice, anchor = receipt["notice"], receipt["anchor"]
+            batch = receipt.get("batch")
+            values = {
+                "ocid": notice["ocid"],
+                "release_id": notice["release_id"],
+                "tx_hash": anchor["tx_hash"],
+                "block_number": anchor["block_number"],
+                "block_hash": anchor["block_hash"],
+                "batch_root": batch["root"].removeprefix("0x") if batch else None,
+                "final": final,
+                "body": json.dumps(receipt, sort_keys=True),
+            }
+            if digest in known:
+                connection.execute(update(RECEIPTS).where(RECEIPTS.c.digest == digest).values(**values))
+            else:
+                new_rows[digest] = {"digest": digest, **values}
+        if new_rows:
+            connection.execute(insert(RECEIPTS), list(new_rows.values()))
 
     def receipt(self, digest: bytes) -> dict[str, Any] | None:
         with self.session() as session:

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Base(DeclarativeBase):
@@ -95,11 +95,24 @@ class OutboxRow(Base):
     sender: Mapped[str | None] = mapped_column(String(42), nullable=True)
     nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
-    raw_tx: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class SentTransactionRow(Base):
+    """A signed transaction, written before it is broadcast, once for all the rows it carries.
+
+    Recovery after a crash or a node restart broadcasts exactly these bytes again.
+    """
+
+    __tablename__ = "sent_transactions"
+    tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    raw_tx: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class ReceiptRow(Base):

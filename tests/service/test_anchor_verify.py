@@ -178,3 +178,32 @@ def test_a_file_that_is_not_ocds_does_not_stop_the_others(
     assert {Path(p.source).name for p in intake.unreadable} == {"list.json", "broken.json"}
     (result,) = AnchorService(backend).anchor(intake, agency=CITY)
     assert result.outcome is Outcome.ANCHORED
+
+
+def test_merkle_batches_anchor_with_proofs_and_verify(backend: Backend, tmp_path: Path) -> None:
+    from benchmarks.workload import write_releases
+
+    files = write_releases(tmp_path / "archive", 11)
+    service = AnchorService(backend)
+    results = service.anchor(read_paths(files), agency=NATIONAL, batch=True, batch_size=4)
+    assert {r.outcome for r in results} == {Outcome.ANCHORED}
+    roots = {r.receipt["batch"]["root"] for r in results if r.receipt}
+    assert len(roots) == 3, "11 notices in batches of 4 make three roots"
+    for result in results:
+        assert result.receipt is not None
+        assert check_receipt_offline(result.receipt, digest=unhex(result.digest)) == []
+    again = service.anchor(read_paths(files), agency=NATIONAL, batch=True, batch_size=4)
+    assert {r.outcome for r in again} == {Outcome.ALREADY_ANCHORED}
+    assert backend.ledger.counts() == (2, 3), "no second root for notices already anchored"
+    verdicts = verify(backend, files)
+    assert {v.status for v in verdicts.values()} == {Status.ANCHORED}
+    assert all(v.batch_root in roots for v in verdicts.values())
+    # Without the store there is no proof to show: a batch member cannot be found by its file alone.
+    blind = verify(auditor_view(backend), files, store=False)
+    assert {v.status for v in blind.values()} == {Status.NOT_ANCHORED}
+    # A receipt whose proof was altered does not verify.
+    receipt = json.loads(json.dumps(results[0].receipt))
+    receipt["batch"]["proof"]["path"][0] = "00" * 32
+    assert check_receipt_offline(receipt, digest=unhex(results[0].digest)) == [
+        "the inclusion proof does not lead to the batch root"
+    ]
