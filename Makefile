@@ -17,6 +17,9 @@ setup: $(VENV)/.installed node_modules/.installed $(SCHEMA)
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	# Slither's dependency solc-select installs a solc that tries to download compilers
+	# (and hangs offline): the virtualenv's solc is the project's wrapper instead.
+	ln -sf ../../scripts/solc $(BIN)/solc
 	touch $@
 
 # npm install from the committed lock (not npm ci: some optional per-platform binaries
