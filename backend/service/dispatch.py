@@ -4,8 +4,10 @@ Safety first. Every entry was committed to the outbox before this module sees it
 and every signed transaction is written to its rows before it is broadcast. Before
 sending anything, entries are reconciled with the chain: a notice already on the
 ledger (from an earlier run that crashed after sending) gets its receipt from the
-chain and is not sent again. The ledger itself refuses a second anchor of the same
-(ocid, release id), so even a retry that slips through cannot anchor anything twice.
+chain and is not sent again, and an entry whose recorded transaction the node still
+holds (a run that crashed while it waited in the pool) is waited for, not sent twice.
+The ledger itself refuses a second anchor of the same (ocid, release id), so even a
+retry that slips through cannot anchor anything twice.
 
 Then speed. Notices travel in groups through ``anchorNotices`` (one transaction,
 many notices). Calldata is encoded directly (``backend.chain.calldata``) and sent as
@@ -15,17 +17,32 @@ log topics, without decoding through web3.
 
 When a group would be refused (simulated with ``eth_call`` first) it is split in
 halves until the refused notices stand alone; each is reported with its decoded
-custom error, and the rest go on. A transaction that stops making progress is looked
-up: dropped from the node's pool (or lost in a node restart), it is broadcast again
-with its recorded bytes, in nonce order; its nonce taken by another sender, its
-group is reconciled and sent again with a fresh nonce.
+custom error, and the rest go on. A transaction that stops making progress for
+``stall_s`` is looked up: dropped from the node's pool (or lost in a node restart),
+it is broadcast again with its recorded bytes, in nonce order; its nonce taken by
+another sender, its group is reconciled and sent again with a fresh nonce. When the
+node comes back from an older state, its nonce for the relayer is below the ones in
+flight: the gap is filled first with the run's own mined transactions, sent again
+from their bytes in nonce order, so that notices still land in publication order.
+While the node is unreachable, every call is retried with a growing, bounded delay
+(``BACKOFF_START_S`` doubling up to ``BACKOFF_MAX_S``, ``NETWORK_RETRIES`` attempts);
+then the run stops with a ``NetworkError`` and the work stays in the outbox.
+
+What was anchored can be taken away again (a reorg, a node restored from older
+state). Entries that already have receipts are looked up on chain when a run is
+given them, and everything a run settled is looked up again when its queue is empty:
+receipts of notices the chain lost are dropped and the notices sent again; receipts
+of a transaction that moved to another block are read again from its events. A
+receipt becomes final once ``settings.confirmations`` blocks stand on it (its own
+included) and its block is still the chain's at that height; until then ``finalize``
+checks it again on every run, and reopens it if its block is gone.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -38,6 +55,7 @@ from backend.core.receipt import AnchorPoint, BatchMembership, build_receipt, he
 from backend.core.seal import SealedFields, notice_key, to_checksum_address
 from backend.errors import ChainError, LedgerRevertError, NetworkError
 from backend.service.context import Backend
+from backend.service.failpoints import failpoint
 from backend.store import OutboxEntry
 
 GROUP_SIZE = 128
@@ -75,6 +93,16 @@ def seal_of(entry: OutboxEntry) -> bytes:
     return unhex(entry.payload["seal"])
 
 
+def _merge(first: Sequence[OutboxEntry], second: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+    """``first`` in its order, then the entries of ``second`` it lacks, each entry once."""
+    return list({e.id: e for e in [*first, *second]}.values())
+
+
+def _first_member(entry: OutboxEntry) -> str:
+    """The digest (hex) whose receipt stands for the entry: the notice, or a batch's first leaf."""
+    return str(entry.payload["leaves"][0]) if entry.kind == "batch" else entry.subject
+
+
 @dataclass
 class DispatchReport:
     anchored: int = 0
@@ -83,6 +111,7 @@ class DispatchReport:
     transactions: int = 0
     rebroadcasts: int = 0
     lost: int = 0  # notices the chain lost after they settled (node restored from older state, reorg)
+    reopened: set[str] = field(default_factory=set)  # subjects of entries put back to pending for that
     anchored_subjects: set[str] = field(default_factory=set)  # digests anchored by this run
     receipts: dict[str, dict[str, Any]] = field(default_factory=dict)
     refusals: dict[str, tuple[str, str]] = field(default_factory=dict)  # digest hex -> (error, name)
@@ -106,13 +135,14 @@ class Dispatcher:
         self,
         backend: Backend,
         *,
-        group_size: int = GROUP_SIZE,
-        window: int = WINDOW,
-        stall_s: float = STALL_S,
+        group_size: int | None = None,
+        window: int | None = None,
+        stall_s: float | None = None,
         progress: Progress | None = None,
     ) -> None:
         self.backend = backend
-        self.stall_s = stall_s
+        # Defaults are read when a dispatcher is made, not when this module is imported.
+        self.stall_s = STALL_S if stall_s is None else stall_s
         self.ledger = backend.ledger
         self.store = backend.store
         self.account = backend.relayer.account
@@ -121,43 +151,52 @@ class Dispatcher:
         self.reader = LedgerReader(self.ledger, self.rpc)
         self.chain_id = self.ledger.deployment.chain_id
         self.contract = self.ledger.address
-        self.group_size = max(1, group_size)
-        self.window = max(1, window)
+        self.group_size = max(1, GROUP_SIZE if group_size is None else group_size)
+        self.window = max(1, WINDOW if window is None else window)
         self.progress = progress or (lambda _n: None)
         self.report = DispatchReport()
-        self._block_times: dict[int, int] = {}
+        self._block_times: dict[str, int] = {}  # by block hash: a height can change hands in a reorg
         self._nonce: int | None = None
         self._gas_price: int | None = None
         self._gas_cap: int | None = None
         self._settled: dict[int, OutboxEntry] = {}
+        self._landed: dict[int, str] = {}  # nonce -> signed bytes of this run's mined transactions
 
     # ---------------------------------------------------------------- entry point
 
     def run(self, entries: Sequence[OutboxEntry]) -> DispatchReport:
         """Anchor ``entries`` (notices and batch roots), in order; each ends anchored or refused.
 
-        When the queue is empty, everything this run settled is looked up on chain again:
-        what a restarted node or a reorg took away loses its receipt and is sent again.
+        Entries that already have receipts are looked up on chain first: what a node
+        restored from older state or a reorg took away is sent again. Entries a crashed
+        run sent are looked up by their transaction: one the node still holds is waited
+        for, not sent twice. When the queue is empty, everything this run settled is
+        looked up again, and receipts old enough become final.
         """
         unique = {e.id: e for e in entries}  # the same notice may come from several files
+        settled = [e for e in unique.values() if e.status in ("anchored", "final")]
         open_entries = [e for e in unique.values() if e.status in ("pending", "sent")]
+        open_entries += self._recheck(settled)
+        # Receipts of earlier runs whose block is gone (a reorg) are acknowledged work too.
+        open_entries = _merge(open_entries, self.finalize())
         for _round in range(MAX_ROUNDS):
             remaining = self.reconcile([e for e in open_entries if e.kind == "notice"])
             batches = self.reconcile_batches([e for e in open_entries if e.kind == "batch"])
+            inflight, rest = self._adopt([*remaining, *batches])
+            notices = [e for e in rest if e.kind == "notice"]
             size = self._group_size()
             queue: deque[list[OutboxEntry]] = deque(
-                remaining[i : i + size] for i in range(0, len(remaining), size)
+                notices[i : i + size] for i in range(0, len(notices), size)
             )
-            queue.extend([batch] for batch in batches)
-            self._drain(queue)
-            open_entries = self._lost_since_settled()
+            queue.extend([e] for e in rest if e.kind == "batch")
+            self._drain(queue, inflight)
+            open_entries = _merge(self._lost_since_settled(), self.finalize())
             if not open_entries:
                 break
-        self.finalize()
         return self.report
 
-    def _drain(self, queue: deque[list[OutboxEntry]]) -> None:
-        inflight: list[InFlight] = []
+    def _drain(self, queue: deque[list[OutboxEntry]], inflight: list[InFlight] | None = None) -> None:
+        inflight = list(inflight or [])
         while queue or inflight:
             ready: list[InFlight] = []
             while queue and len(inflight) + len(ready) < self.window:
@@ -171,30 +210,114 @@ class Dispatcher:
             if inflight:
                 self._collect(inflight, queue)
 
+    def _adopt(self, entries: Sequence[OutboxEntry]) -> tuple[list[InFlight], list[OutboxEntry]]:
+        """Entries an earlier run sent whose transaction the node still holds: waited for, not sent
+        again. Returns those flights, and the entries still to send (in order).
+
+        A recorded transaction the node does not know was never broadcast, or was forgotten:
+        its entries are sent afresh (the ledger would refuse a second anchor anyway).
+        """
+        by_tx: dict[str, list[OutboxEntry]] = {}
+        for entry in entries:
+            if entry.status == "sent" and entry.tx_hash and entry.sender == self.sender:
+                by_tx.setdefault(entry.tx_hash, []).append(entry)
+        if not by_tx:
+            return [], list(entries)
+        hashes = list(by_tx)
+        found = self._retry(lambda: self.rpc.batch([("eth_getTransactionByHash", [h]) for h in hashes]))
+        flights: list[InFlight] = []
+        adopted: set[int] = set()
+        for tx_hash, tx in zip(hashes, found, strict=True):
+            raw = self.store.sent_transaction(tx_hash) if isinstance(tx, dict) else None
+            if raw is None or not isinstance(tx, dict):
+                continue
+            group = by_tx[tx_hash]
+            flights.append(
+                InFlight(
+                    group=group,
+                    data=unhex(tx["input"]),
+                    gas=int(tx["gas"], 16),
+                    nonce=int(tx["nonce"], 16),
+                    tx_hash=tx_hash,
+                    raw_tx=raw,
+                    sent_at=time.monotonic(),
+                )
+            )
+            adopted.update(e.id for e in group)
+        flights.sort(key=lambda f: f.nonce)
+        return flights, [e for e in entries if e.id not in adopted]
+
     def _lost_since_settled(self) -> list[OutboxEntry]:
         """Entries this run settled that the chain no longer holds, reopened (their receipts dropped)."""
         settled = list(self._settled.values())
         self._settled.clear()
-        notices = [e for e in settled if e.kind == "notice"]
+        return self._recheck(settled)
+
+    def _recheck(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+        """Look entries with receipts up on chain again; returns those it lost, reopened.
+
+        Lost (a node restored from older state, a reorg): receipts dropped, pending again.
+        Moved (the same transaction in another block after a reorg): receipts read again
+        from the events. A receipt agrees with the chain when the chain holds the record
+        and the receipt's block is the chain's block at that height.
+        """
+        if not entries:
+            return []
+        notices = [e for e in entries if e.kind == "notice"]
         records = self.records_by_key([notice_key(e.ocid, e.release_id) for e in notices])
-        lost = [e for e, r in zip(notices, records, strict=True) if r is None or r.digest != unhex(e.subject)]
-        moved = [
-            e
-            for e, r in zip(notices, records, strict=True)
-            if r is not None
-            and r.digest == unhex(e.subject)
-            and self.report.receipts.get(e.subject, {}).get("anchor", {}).get("block_number")
-            != r.block_number
-        ]
-        if moved:  # the same transaction landed in another block (a reorg): receipts from its event
-            self._receipts_from_events(moved)
-        for entry in [e for e in settled if e.kind == "batch"]:
-            if self._retry(lambda entry=entry: self.ledger.batch_record(unhex(entry.subject))) is None:  # type: ignore[misc]
+        lost: list[OutboxEntry] = []
+        present: list[tuple[OutboxEntry, int]] = []
+        for entry, record in zip(notices, records, strict=True):
+            if record is None or record.digest != unhex(entry.subject):
                 lost.append(entry)
+            else:
+                present.append((entry, record.block_number))
+        for entry in [e for e in entries if e.kind == "batch"]:
+            batch = self._retry(lambda entry=entry: self.ledger.batch_record(unhex(entry.subject)))  # type: ignore[misc]
+            if batch is None:
+                lost.append(entry)
+            else:
+                present.append((entry, batch.block_number))
+        receipts = self._receipts_of([e for e, _ in present])
+        hashes = self._block_hashes(number for _, number in present)
+        moved: list[OutboxEntry] = []
+        for entry, number in present:
+            anchor = receipts.get(_first_member(entry), {}).get("anchor", {})
+            if anchor.get("block_number") != number or anchor.get("block_hash") != hashes.get(number):
+                moved.append(entry)
+        if moved:
+            self._receipts_from_events([e for e in moved if e.kind == "notice"])
+            for entry in [e for e in moved if e.kind == "batch"]:
+                self._batch_receipts_from_events(entry)
         if not lost:
             return []
         self._forget(lost)
         return [replace(e, status="pending") for e in lost]
+
+    def _receipts_of(self, entries: Sequence[OutboxEntry]) -> dict[str, dict[str, Any]]:
+        """The receipt of each entry's (first) member: made by this run, else from the store."""
+        wanted = [_first_member(e) for e in entries]
+        found = {s: self.report.receipts[s] for s in wanted if s in self.report.receipts}
+        stored = self.store.receipts([unhex(s) for s in wanted if s not in found])
+        found.update((digest.hex(), receipt) for digest, receipt in stored.items())
+        return found
+
+    def _block_hashes(self, heights: Iterable[int]) -> dict[int, str | None]:
+        """The chain's block hash at each height (None above the head)."""
+        ordered = sorted(set(heights))
+        hashes: dict[int, str | None] = {}
+        for start in range(0, len(ordered), LOOKUP_CHUNK):
+            chunk = ordered[start : start + LOOKUP_CHUNK]
+            blocks = self._retry(
+                lambda chunk=chunk: self.rpc.batch(  # type: ignore[misc]
+                    [("eth_getBlockByNumber", [hex(h), False]) for h in chunk]
+                )
+            )
+            hashes.update(
+                (h, b.get("hash") if isinstance(b, dict) else None)
+                for h, b in zip(chunk, blocks, strict=True)
+            )
+        return hashes
 
     def _forget(self, entries: Sequence[OutboxEntry]) -> None:
         """The chain lost these: their receipts go, and they are pending again."""
@@ -205,58 +328,38 @@ class Dispatcher:
             for subject in members:
                 self.report.receipts.pop(subject, None)
                 self.report.anchored_subjects.discard(subject)
-        self.store.drop_receipts(subjects)
-        self.store.set_status([e.id for e in entries], "pending", clear_tx=True)
+        self.store.drop_receipts(subjects, reopen=[e.id for e in entries])
         self.report.lost += len(subjects)
+        self.report.reopened.update(e.subject for e in entries)
 
-    def finalize(self) -> None:
-        """Receipts with ``confirmations`` blocks on top become final; those whose block left the
-        chain are dropped and their entries reopened (the next run sends them again)."""
+    def finalize(self) -> list[OutboxEntry]:
+        """Receipts with ``confirmations`` blocks on top (their own included) become final; those
+        whose block left the chain are dropped and their entries reopened. Looks at every
+        anchored entry of the store, not only this run's; returns the entries reopened."""
         waiting = self.store.outbox(statuses=("anchored",))
         if not waiting:
-            return
+            return []
         latest = int(self._retry(lambda: self.rpc.call("eth_blockNumber", [])), 16)
         depth = self.backend.settings.confirmations
-        receipts = self.store.receipts(
-            [
-                unhex(leaf)
-                for e in waiting
-                for leaf in (e.payload["leaves"] if e.kind == "batch" else [e.subject])
-            ]
+        receipts = self._receipts_of(waiting)
+        hashes = self._block_hashes(
+            int(r["anchor"]["block_number"]) for r in receipts.values() if "anchor" in r
         )
         final_ids: list[int] = []
         final_digests: list[str] = []
         gone: list[OutboxEntry] = []
-        heights = {int(r["anchor"]["block_number"]) for r in receipts.values()}
-        blocks = dict(
-            zip(
-                sorted(heights),
-                self._retry(
-                    lambda: self.rpc.batch(
-                        [("eth_getBlockByNumber", [hex(h), False]) for h in sorted(heights)]
-                    )
-                ),
-                strict=True,
-            )
-        )
         for entry in waiting:
-            members = entry.payload["leaves"] if entry.kind == "batch" else [entry.subject]
-            mine = [receipts.get(unhex(m)) for m in members]
-            if any(r is None for r in mine):
+            anchor = receipts.get(_first_member(entry), {}).get("anchor")
+            if anchor is None or hashes.get(int(anchor["block_number"])) != anchor["block_hash"]:
                 gone.append(entry)
-                continue
-            anchor = mine[0]["anchor"]  # type: ignore[index]
-            block = blocks.get(int(anchor["block_number"]))
-            if not isinstance(block, dict) or block.get("hash") != anchor["block_hash"]:
-                gone.append(entry)
-            elif int(anchor["block_number"]) + depth - 1 <= latest:
+            elif latest - int(anchor["block_number"]) + 1 >= depth:
                 final_ids.append(entry.id)
-                final_digests.extend(members)
+                final_digests.extend(entry.payload["leaves"] if entry.kind == "batch" else [entry.subject])
         if final_ids:
-            self.store.mark_final(final_digests)
-            self.store.set_status(final_ids, "final")
+            self.store.mark_final(final_digests, final_ids)
         if gone:
             self._forget(gone)
+        return [replace(e, status="pending") for e in gone]
 
     def _split_or_refuse(
         self, group: list[OutboxEntry], refusal: LedgerRevertError, queue: deque[list[OutboxEntry]]
@@ -312,23 +415,29 @@ class Dispatcher:
         """Settle batch roots already on the ledger (from their BatchAnchored events); return the rest."""
         to_send = []
         for entry in entries:
-            root = unhex(entry.subject)
-            events = self._retry(lambda root=root: self.ledger.batch_events(root))  # type: ignore[misc]
-            if not events:
+            if self._batch_receipts_from_events(entry):
+                self.report.already += int(entry.payload["size"])
+            else:
                 to_send.append(entry)
-                continue
-            event = events[0]
-            self._finish_batch(
-                entry,
-                signer=event.signer,
-                agency=event.agency,
-                tx_hash=hex32(event.tx_hash),
-                block_number=event.block_number,
-                block_hash=hex32(event.block_hash),
-                log_index=event.log_index,
-            )
-            self.report.already += int(entry.payload["size"])
         return to_send
+
+    def _batch_receipts_from_events(self, entry: OutboxEntry) -> bool:
+        """Receipts for a batch root from its BatchAnchored event; False when the chain has none."""
+        root = unhex(entry.subject)
+        events = self._retry(lambda: self.ledger.batch_events(root))
+        if not events:
+            return False
+        event = events[0]
+        self._finish_batch(
+            entry,
+            signer=event.signer,
+            agency=event.agency,
+            tx_hash=hex32(event.tx_hash),
+            block_number=event.block_number,
+            block_hash=hex32(event.block_hash),
+            log_index=event.log_index,
+        )
+        return True
 
     def _finish_batch(
         self,
@@ -352,7 +461,7 @@ class Dispatcher:
             tx_hash=tx_hash,
             block_number=block_number,
             block_hash=block_hash,
-            block_timestamp=self._block_time(block_number),
+            block_timestamp=self._block_time(block_number, block_hash),
             log_index=log_index,
         )
         seal = unhex(payload["seal"])
@@ -476,9 +585,11 @@ class Dispatcher:
 
     def _write_ahead(self, flights: Sequence[InFlight]) -> None:
         """The signed transactions go to disk, in one commit, before any of them is broadcast."""
+        failpoint("before-write-ahead")
         self.store.mark_sent_many(
             [([e.id for e in f.group], self.sender, f.nonce, f.tx_hash, f.raw_tx) for f in flights]
         )
+        failpoint("after-write-ahead")
 
     def _broadcast(self, ready: list[InFlight], queue: deque[list[OutboxEntry]]) -> list[InFlight]:
         """Write ahead, then broadcast ``ready`` in nonce order; returns the flights now in the air."""
@@ -495,15 +606,18 @@ class Dispatcher:
                     if not _nonce_problem(error):
                         self._send_failed(flight, pending[1:], error, queue)
                         return sent
-                    # Another sender used this key, or the node forgot our nonces: sign the
-                    # rest again from the chain's count, write them ahead again, go on.
-                    attempt += 1
-                    if attempt >= NETWORK_RETRIES:
-                        raise ChainError(f"nonce trouble does not clear: {error.rpc_message}") from error
-                    self._nonce = None
-                    pending = [self._sign(f.group, f.data, f.gas, self._next_nonce()) for f in pending]
-                    self._write_ahead(pending)
-                    continue
+                    # "Nonce too low" for our own transaction: an earlier attempt (one whose
+                    # answer was lost with the connection) reached the node. It is sent.
+                    if self._known(flight.tx_hash) is None:
+                        # Another sender used this key, or the node forgot our nonces: sign the
+                        # rest again from the chain's count, write them ahead again, go on.
+                        attempt += 1
+                        if attempt >= NETWORK_RETRIES:
+                            raise ChainError(f"nonce trouble does not clear: {error.rpc_message}") from error
+                        self._nonce = None
+                        pending = [self._sign(f.group, f.data, f.gas, self._next_nonce()) for f in pending]
+                        self._write_ahead(pending)
+                        continue
             except NetworkError as error:
                 attempt += 1
                 if attempt >= NETWORK_RETRIES:
@@ -516,6 +630,7 @@ class Dispatcher:
             flight.sent_at = time.monotonic()
             sent.append(pending.pop(0))
             self.report.transactions += 1
+        failpoint("after-broadcast")
         return sent
 
     def _send_failed(
@@ -558,6 +673,7 @@ class Dispatcher:
                 continue
             settled.append(flight)
             inflight.remove(flight)
+            self._landed[flight.nonce] = flight.raw_tx
             if int(receipt["status"], 16) == 1:
                 mined.append((flight, receipt))
             else:
@@ -566,6 +682,7 @@ class Dispatcher:
                 queue.appendleft(flight.group)
         if mined:
             self._settle(mined)
+            failpoint("after-receipts")
         if settled or not inflight:
             return
         if time.monotonic() - min(f.sent_at for f in inflight) > self.stall_s:
@@ -574,17 +691,22 @@ class Dispatcher:
             time.sleep(POLL_S)
 
     def _repair(self, inflight: list[InFlight], queue: deque[list[OutboxEntry]]) -> None:
-        """Transactions that stopped progressing: rebroadcast the lost, resend the displaced."""
+        """Transactions that stopped progressing: fill a nonce gap, rebroadcast the lost, resend the
+        displaced; always in nonce order."""
         mined = int(
             self._retry(lambda: self.rpc.call("eth_getTransactionCount", [self.sender, "latest"])), 16
         )
+        lowest = min(f.nonce for f in inflight)
+        if mined < lowest and not self._fill_gap(range(mined, lowest)):
+            # The chain lost nonces below ours that this run cannot send again (a node restored
+            # from a state older than the run): everything in flight is signed again from the
+            # chain's count, after its notices are looked up.
+            for flight in sorted(inflight, key=lambda f: f.nonce, reverse=True):
+                self._requeue(flight, queue)
+            inflight.clear()
+            return
         for flight in sorted(inflight, key=lambda f: f.nonce):
-            known = self._retry(
-                lambda flight=flight: self.rpc.call(
-                    "eth_getTransactionByHash",  # type: ignore[misc]
-                    [flight.tx_hash],
-                )
-            )
+            known = self._known(flight.tx_hash)
             if known is not None and flight.nonce >= mined:
                 flight.sent_at = time.monotonic()  # still waiting in the pool
                 continue
@@ -598,20 +720,50 @@ class Dispatcher:
                     continue  # mined after all; the next collection settles it
                 # Our nonce was used by another transaction: this one can never be mined.
                 inflight.remove(flight)
-                self.store.set_status([e.id for e in flight.group], "pending", clear_tx=True)
-                self._nonce = None
-                remaining = self.reconcile(flight.group)
-                if remaining:
-                    queue.appendleft(remaining)
+                self._requeue(flight, queue)
                 continue
             # Dropped from the pool, or forgotten by a restarted node: broadcast the same bytes again.
-            try:
-                self.rpc.call("eth_sendRawTransaction", [flight.raw_tx])
-            except RpcError as error:
-                if not _already_known(error) and not _nonce_problem(error):
-                    raise ChainError(f"cannot rebroadcast {flight.tx_hash}: {error.rpc_message}") from error
+            self._rebroadcast(flight.raw_tx, flight.tx_hash)
             flight.sent_at = time.monotonic()
-            self.report.rebroadcasts += 1
+
+    def _fill_gap(self, nonces: range) -> bool:
+        """Send again, in order, the transactions this run got mined with ``nonces`` and the chain
+        has since lost (a node restored from older state, a reorg); False if some are not ours."""
+        raws = [self._landed.get(nonce) for nonce in nonces]
+        if any(raw is None for raw in raws):
+            return False
+        for raw in raws:
+            assert raw is not None
+            self._rebroadcast(raw, "a transaction the chain lost")
+        return True
+
+    def _rebroadcast(self, raw_tx: str, what: str) -> None:
+        try:
+            self._retry(lambda: self.rpc.call("eth_sendRawTransaction", [raw_tx]))
+        except RpcError as error:
+            # Already there, or its nonce filled meanwhile: either way, nothing more to do with it.
+            if not _already_known(error) and not _nonce_problem(error):
+                raise ChainError(f"cannot rebroadcast {what}: {error.rpc_message}") from error
+        self.report.rebroadcasts += 1
+
+    def _requeue(self, flight: InFlight, queue: deque[list[OutboxEntry]]) -> None:
+        """A flight that will not be mined: its entries, looked up on chain, go back to the queue's front."""
+        self.store.set_status([e.id for e in flight.group], "pending", clear_tx=True)
+        self._nonce = None
+        if flight.group[0].kind == "batch":
+            remaining = self.reconcile_batches(flight.group)
+        else:
+            remaining = self.reconcile(flight.group)
+        if remaining:
+            queue.appendleft(remaining)
+
+    def _known(self, tx_hash: str) -> dict[str, Any] | None:
+        """The node's view of a transaction (pending or mined), or None when it does not know it."""
+        try:
+            found = self._retry(lambda: self.rpc.call("eth_getTransactionByHash", [tx_hash]))
+        except RpcError:
+            return None
+        return found if isinstance(found, dict) else None
 
     def _settle(self, mined: list[tuple[InFlight, dict[str, Any]]]) -> None:
         """Receipts for mined groups, read from their log topics, stored in one commit."""
@@ -638,7 +790,7 @@ class Dispatcher:
                 agency = int.from_bytes(words[0:32], "big")
                 signer = to_checksum_address(words[44:64])
                 if log.get("blockTimestamp"):
-                    self._block_times.setdefault(block_number, int(log["blockTimestamp"], 16))
+                    self._block_times.setdefault(receipt["blockHash"], int(log["blockTimestamp"], 16))
                 receipts.append(
                     self._receipt(
                         entry,
@@ -715,16 +867,19 @@ class Dispatcher:
                 tx_hash=tx_hash,
                 block_number=block_number,
                 block_hash=block_hash,
-                block_timestamp=self._block_time(block_number),
+                block_timestamp=self._block_time(block_number, block_hash),
                 log_index=log_index,
             ),
         )
 
-    def _block_time(self, block_number: int) -> int:
-        if block_number not in self._block_times:
-            block = self._retry(lambda: self.rpc.call("eth_getBlockByNumber", [hex(block_number), False]))
-            self._block_times[block_number] = int(block["timestamp"], 16)
-        return self._block_times[block_number]
+    def _block_time(self, block_number: int, block_hash: str) -> int:
+        """The timestamp of the block with ``block_hash`` (by number if the chain no longer has it)."""
+        if block_hash not in self._block_times:
+            block = self._retry(lambda: self.rpc.call("eth_getBlockByHash", [block_hash, False]))
+            if not isinstance(block, dict):
+                block = self._retry(lambda: self.rpc.call("eth_getBlockByNumber", [hex(block_number), False]))
+            self._block_times[block_hash] = int(block["timestamp"], 16)
+        return self._block_times[block_hash]
 
     def _finish(self, entries: Sequence[OutboxEntry], receipts: list[dict[str, Any]]) -> None:
         final = self.backend.settings.confirmations <= 1

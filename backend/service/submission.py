@@ -17,6 +17,12 @@ is pending and the worker carries on, retrying with a growing delay while the ch
 is unreachable. Work an earlier process left in the outbox is resumed when the
 worker starts, so nothing acknowledged is lost.
 
+A receipt handed out is final only once ``settings.confirmations`` blocks stand on it.
+While some are not (never on QBFT, where ``confirmations`` is 1), the worker looks at
+them again every ``FINALITY_POLL_S`` seconds, also when nobody submits anything: those
+old enough become final, and a notice whose block a reorg (or a node restored from
+older state) took away goes back to pending and is anchored again.
+
 Every thread's chain access goes through :func:`serialize_chain_access`: one lock
 held around each JSON-RPC request, so reads can interleave with a slow send.
 """
@@ -57,6 +63,8 @@ SETTLED_STATUSES: Final = ("anchored", "final")
 RETRY_START_S: Final = 1.0
 RETRY_MAX_S: Final = 60.0
 CLOSE_TIMEOUT_S: Final = 10.0
+FINALITY_POLL_S: Final = 2.0
+"""How often the idle worker looks again at receipts that are not final yet."""
 
 DIGEST_CONFLICT: Final = "DigestConflict"
 """The ledger error for an (ocid, release id) already anchored with another digest."""
@@ -155,6 +163,7 @@ class NoticeGateway:
         self._waiters: dict[str, Future[bool]] = {}  # digest hex -> future of "anchored by this gateway"
         self._owed: set[str] = set()  # digests the worker still has to settle
         self._rechecked: set[str] = set()
+        self._unconfirmed = False  # some receipts wait for confirmations: look at them again
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lifecycle = threading.Lock()
@@ -181,6 +190,12 @@ class NoticeGateway:
         self._wake.set()
         worker.join(timeout)
         return not worker.is_alive()
+
+    @property
+    def idle(self) -> bool:
+        """Whether the worker owes nothing: every notice accepted so far is anchored or refused."""
+        with self._state_lock:
+            return not self._owed
 
     @property
     def worker_alive(self) -> bool | None:
@@ -244,8 +259,12 @@ class NoticeGateway:
         while not self._stopping.is_set():
             with self._state_lock:
                 idle = not self._owed
-            if idle or delay:
-                self._wake.wait(None if idle else delay)
+            if idle:
+                woken = self._wake.wait(FINALITY_POLL_S if self._unconfirmed else None)
+                if not woken and not self._stopping.is_set():
+                    self._finalize()
+            elif delay:
+                self._wake.wait(delay)
             self._wake.clear()
             if self._stopping.is_set():
                 return
@@ -254,6 +273,26 @@ class NoticeGateway:
             if not work:
                 continue
             delay = 0.0 if self._dispatch(work) else min(RETRY_MAX_S, max(RETRY_START_S, 2 * delay))
+
+    def _finalize(self) -> None:
+        """Receipts deep enough become final; notices whose block left the chain are owed again."""
+        try:
+            self._reopen(Dispatcher(self.backend).finalize())
+        except TenderledgerError as error:
+            log.warning("cannot check receipts for finality, will retry: %s", error.diagnostics())
+        except Exception:
+            log.exception("cannot check receipts for finality, will retry")
+
+    def _reopen(self, entries: Iterable[OutboxEntry]) -> None:
+        """Entries put back to pending (their block is gone) are work again; note what waits for blocks."""
+        subjects = {e.subject for e in entries if e.kind == "notice"}
+        if subjects:
+            log.warning(
+                "%d notices lost their block (a reorg, or a node behind): anchoring again", len(subjects)
+            )
+            with self._state_lock:
+                self._owed |= subjects
+        self._unconfirmed = bool(self.backend.store.outbox(statuses=("anchored",), kind="notice", limit=1))
 
     def _resume_outbox(self) -> None:
         try:
@@ -265,6 +304,10 @@ class NoticeGateway:
             log.info("resuming %d notices left in the outbox", len(entries))
             with self._state_lock:
                 self._owed.update(e.subject for e in entries)
+        try:
+            self._reopen([])
+        except Exception:
+            log.exception("cannot read the outbox for receipts waiting for confirmations")
 
     def _dispatch(self, work: set[str]) -> bool:
         """One Dispatcher run over ``work``; True when everything settled or was requeued on purpose."""
@@ -279,6 +322,9 @@ class NoticeGateway:
                 sent_ok = True
             finally:
                 anchored = set(dispatcher.report.anchored_subjects)
+                # Finalizing looks at every receipt of the store: earlier work may have lost its block.
+                reopened = dispatcher.report.reopened - work
+                self._reopen(self.backend.store.outbox_by_subjects(("notice", s) for s in sorted(reopened)))
         except TenderledgerError as error:
             log.warning("anchoring paused, will retry: %s", error.diagnostics())
         except Exception:

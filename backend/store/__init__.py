@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, Table, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -482,17 +482,40 @@ class EvidenceStore:
                 )
             ]
 
-    def mark_final(self, digests: Sequence[str]) -> None:
+    def mark_final(self, digests: Sequence[str], ids: Sequence[int] = ()) -> None:
+        """Receipts (by digest) and their outbox rows (by id) become final, in one transaction."""
         with self.session() as session:
-            session.execute(update(ReceiptRow).where(ReceiptRow.digest.in_(list(digests))).values(final=True))
+            for start in range(0, len(digests), IN_CHUNK):
+                chunk = list(digests[start : start + IN_CHUNK])
+                session.execute(update(RECEIPTS).where(RECEIPTS.c.digest.in_(chunk)).values(final=True))
+            for start in range(0, len(ids), IN_CHUNK):
+                session.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(list(ids[start : start + IN_CHUNK])))
+                    .values(status="final", error=None, error_name=None, updated_at=func.now())
+                )
 
-    def drop_receipts(self, digests: Sequence[str]) -> None:
-        """Forget receipts whose block left the chain (reorg, node restored from older state)."""
+    def drop_receipts(self, digests: Sequence[str], *, reopen: Sequence[int] = ()) -> None:
+        """Forget receipts whose block left the chain (reorg, node restored from older state);
+        the outbox rows ``reopen`` go back to pending (their transaction forgotten), in the same commit."""
         with self.session() as session:
-            for digest in digests:
-                row = session.get(ReceiptRow, digest)
-                if row is not None:
-                    session.delete(row)
+            for start in range(0, len(digests), IN_CHUNK):
+                chunk = list(digests[start : start + IN_CHUNK])
+                session.execute(delete(RECEIPTS).where(RECEIPTS.c.digest.in_(chunk)))
+            for start in range(0, len(reopen), IN_CHUNK):
+                session.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_(list(reopen[start : start + IN_CHUNK])))
+                    .values(
+                        status="pending",
+                        error=None,
+                        error_name=None,
+                        sender=None,
+                        nonce=None,
+                        tx_hash=None,
+                        updated_at=func.now(),
+                    )
+                )
 
     def all_receipts(self) -> Iterator[dict[str, Any]]:
         with self.session() as session:

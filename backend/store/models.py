@@ -73,7 +73,9 @@ class OutboxRow(Base):
 
     Status moves pending -> sent -> anchored -> final, or to refused (the ledger said
     no, for good). A crash leaves rows in pending or sent; recovery looks them up on
-    chain (by key, digest or tx hash) before sending anything again.
+    chain (by key, digest or tx hash) before sending anything again. A row goes from
+    anchored (or final) back to pending, its receipts dropped, when the chain loses
+    its block (a reorg, a node restored from older state).
     """
 
     __tablename__ = "outbox"
