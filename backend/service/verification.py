@@ -99,8 +99,12 @@ class VerifyService:
     def verify(self, subjects: Iterable[Subject]) -> Iterator[Verdict]:
         """One verdict per subject, in order, streaming chunk by chunk."""
         iterator = iter(subjects)
-        while chunk := list(islice(iterator, CHUNK)):
+        while True:
+            # Reading the chunk builds thousands of acyclic objects too: no collector there either.
             with paused_gc():
+                chunk = list(islice(iterator, CHUNK))
+                if not chunk:
+                    return
                 verdicts = self._verify_chunk(chunk)
             yield from verdicts
 
