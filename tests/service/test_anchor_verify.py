@@ -207,3 +207,28 @@ def test_merkle_batches_anchor_with_proofs_and_verify(backend: Backend, tmp_path
     assert check_receipt_offline(receipt, digest=unhex(results[0].digest)) == [
         "the inclusion proof does not lead to the batch root"
     ]
+
+
+def test_a_merkle_batch_with_one_bad_notice_reports_it_and_anchors_the_rest(
+    backend: Backend, tmp_path: Path
+) -> None:
+    from benchmarks.workload import write_releases
+
+    files = write_releases(tmp_path / "archive", 8)
+    bad = json.loads(files[3].read_text())
+    bad["tender"] = {"id": "t-1", "value": {"amount": "lots", "currency": "GBP"}}
+    files[3].write_text(json.dumps(bad))
+    (tmp_path / "archive" / "truncated.json").write_bytes(b'{"ocid": ')
+    intake = read_paths([tmp_path / "archive"])
+    assert [Path(p.source).name for p in intake.unreadable] == ["truncated.json"]
+    results = AnchorService(backend).anchor(intake, agency=NATIONAL, batch=True)
+    by_file = {Path(r.source).name: r for r in results}
+    assert by_file[files[3].name].outcome is Outcome.INVALID
+    assert by_file[files[3].name].receipt is None
+    anchored = [r for r in results if r.outcome is Outcome.ANCHORED]
+    assert len(anchored) == 7
+    assert len({r.receipt["batch"]["root"] for r in anchored if r.receipt}) == 1
+    assert backend.ledger.counts()[1] == 1, "one root for the seven good notices"
+    verdicts = verify(backend, files)
+    assert verdicts[bad["id"]].status is Status.NOT_ANCHORED
+    assert sum(v.status is Status.ANCHORED for v in verdicts.values()) == 7
