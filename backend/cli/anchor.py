@@ -47,7 +47,8 @@ def anchor(
     root); the ledger's lifecycle rules then do not apply to them, the red flags do.
 
     Exit status: 0 when every notice is on the ledger, 1 when any was refused, failed the
-    schema or is still pending, 2 when an input could not be read.
+    schema or is still pending, 2 when an input could not be read, 3 when the chain
+    could not be used (the work stays in the outbox for the next run).
     """
     backend = Backend(settings_of(ctx), password_prompt=prompt_password)
     intake = read_paths(paths, ocid=ocid)

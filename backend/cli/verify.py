@@ -61,7 +61,8 @@ def verify(
     """Verify notices against the chain, streaming: verdicts come out as files are read.
 
     Exit status: 0 when every notice is anchored or superseded, 1 when any is not,
-    2 on usage errors, unreadable input, or no notice to verify.
+    2 on usage errors, unreadable input, or no notice to verify, 3 when the chain
+    could not be used.
     """
     files = list(expand_paths(paths))
     intake = Intake()
