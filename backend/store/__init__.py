@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, Table, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,6 +38,8 @@ NOTICES = cast(Table, NoticeRow.__table__)
 DOCUMENTS = cast(Table, DocumentRow.__table__)
 SENT = cast(Table, SentTransactionRow.__table__)
 IN_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
+
+T = TypeVar("T")
 OUTBOX_STATUSES = ("pending", "sent", "anchored", "final", "refused")
 OPEN_STATUSES = ("pending", "sent", "anchored")
 
@@ -84,6 +86,22 @@ class StoredNotice:
     document_sha256: str
     pointer: str
     source: str
+
+
+_NO_TRANSACTION: dict[str, Any] = {"sender": None, "nonce": None, "tx_hash": None}
+"""Outbox values that forget a row's transaction (it will be signed and sent afresh)."""
+
+
+def _chunks(values: Sequence[T]) -> Iterator[list[T]]:
+    """``values`` in lists of at most IN_CHUNK, one per ``IN (...)`` clause."""
+    for start in range(0, len(values), IN_CHUNK):
+        yield list(values[start : start + IN_CHUNK])
+
+
+def _update_outbox(executor: Session | Connection, ids: Sequence[int], **values: Any) -> None:
+    """Set ``values`` on the outbox rows ``ids`` (``updated_at`` follows on its own)."""
+    for chunk in _chunks(ids):
+        executor.execute(update(OUTBOX).where(OUTBOX.c.id.in_(chunk)).values(**values))
 
 
 def _entry(row: Any) -> OutboxEntry:
@@ -177,14 +195,8 @@ class EvidenceStore:
         with self.session() as session:
             known: set[str] = set()
             hashes = [sha for sha, _, _ in documents]
-            for start in range(0, len(hashes), IN_CHUNK):
-                known.update(
-                    session.scalars(
-                        select(DocumentRow.sha256).where(
-                            DocumentRow.sha256.in_(hashes[start : start + IN_CHUNK])
-                        )
-                    )
-                )
+            for chunk in _chunks(hashes):
+                known.update(session.scalars(select(DocumentRow.sha256).where(DocumentRow.sha256.in_(chunk))))
             rows = []
             for sha256, name, data in documents:
                 if sha256 not in known:
@@ -201,14 +213,8 @@ class EvidenceStore:
             connection = session.connection()
             digests = [n.digest.hex() for n in notices]
             known: set[str] = set()
-            for start in range(0, len(digests), IN_CHUNK):
-                known.update(
-                    connection.scalars(
-                        select(NOTICES.c.digest).where(
-                            NOTICES.c.digest.in_(digests[start : start + IN_CHUNK])
-                        )
-                    )
-                )
+            for chunk in _chunks(digests):
+                known.update(connection.scalars(select(NOTICES.c.digest).where(NOTICES.c.digest.in_(chunk))))
             rows = []
             for notice, hex_digest in zip(notices, digests, strict=True):
                 if hex_digest in known:
@@ -235,10 +241,10 @@ class EvidenceStore:
         hexes = [d.hex() for d in digests]
         with self.session() as session:
             connection = session.connection()
-            for start in range(0, len(hexes), IN_CHUNK):
+            for chunk in _chunks(hexes):
                 for row in connection.execute(
                     select(NOTICES.c.digest, NOTICES.c.ocid, NOTICES.c.release_id, NOTICES.c.stage).where(
-                        NOTICES.c.digest.in_(hexes[start : start + IN_CHUNK])
+                        NOTICES.c.digest.in_(chunk)
                     )
                 ):
                     found[bytes.fromhex(row.digest)] = (row.ocid, row.release_id, row.stage)
@@ -291,11 +297,9 @@ class EvidenceStore:
         existing: dict[tuple[str, str], OutboxRow] = {}
         for kind in {item.kind for item in items}:
             subjects = [item.subject for item in items if item.kind == kind]
-            for start in range(0, len(subjects), IN_CHUNK):
+            for chunk in _chunks(subjects):
                 for row in session.scalars(
-                    select(OutboxRow).where(
-                        OutboxRow.kind == kind, OutboxRow.subject.in_(subjects[start : start + IN_CHUNK])
-                    )
+                    select(OutboxRow).where(OutboxRow.kind == kind, OutboxRow.subject.in_(chunk))
                 ):
                     existing[(row.kind, row.subject)] = row
         new_rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -368,21 +372,17 @@ class EvidenceStore:
             if new:
                 connection.execute(insert(SENT), new)
             for ids, sender, nonce, tx_hash, _ in sends:
-                for start in range(0, len(ids), IN_CHUNK):
-                    connection.execute(
-                        update(OUTBOX)
-                        .where(OUTBOX.c.id.in_(list(ids[start : start + IN_CHUNK])))
-                        .values(
-                            status="sent",
-                            sender=sender,
-                            nonce=nonce,
-                            tx_hash=tx_hash,
-                            attempts=OUTBOX.c.attempts + 1,
-                            error=None,
-                            error_name=None,
-                            updated_at=func.now(),
-                        )
-                    )
+                _update_outbox(
+                    connection,
+                    ids,
+                    status="sent",
+                    sender=sender,
+                    nonce=nonce,
+                    tx_hash=tx_hash,
+                    attempts=OUTBOX.c.attempts + 1,
+                    error=None,
+                    error_name=None,
+                )
 
     def sent_transaction(self, tx_hash: str) -> str | None:
         """The signed bytes recorded for ``tx_hash`` (hex), to broadcast them again."""
@@ -403,9 +403,9 @@ class EvidenceStore:
             raise ValueError(f"unknown outbox status {status!r}")
         values: dict[str, Any] = {"status": status, "error": error, "error_name": error_name}
         if clear_tx:
-            values.update(sender=None, nonce=None, tx_hash=None)
+            values.update(_NO_TRANSACTION)
         with self.session() as session:
-            session.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids))).values(**values))
+            _update_outbox(session, ids, **values)
 
     # ---------------------------------------------------------------- receipts
 
@@ -432,12 +432,8 @@ class EvidenceStore:
         connection = session.connection()
         digests = [r["notice"]["digest"].removeprefix("0x") for r in receipts]
         known: set[str] = set()
-        for start in range(0, len(digests), IN_CHUNK):
-            known.update(
-                connection.scalars(
-                    select(RECEIPTS.c.digest).where(RECEIPTS.c.digest.in_(digests[start : start + IN_CHUNK]))
-                )
-            )
+        for chunk in _chunks(digests):
+            known.update(connection.scalars(select(RECEIPTS.c.digest).where(RECEIPTS.c.digest.in_(chunk))))
         new_rows: dict[str, dict[str, Any]] = {}
         for digest, receipt in zip(digests, receipts, strict=True):
             notice, anchor = receipt["notice"], receipt["anchor"]
@@ -485,37 +481,17 @@ class EvidenceStore:
     def mark_final(self, digests: Sequence[str], ids: Sequence[int] = ()) -> None:
         """Receipts (by digest) and their outbox rows (by id) become final, in one transaction."""
         with self.session() as session:
-            for start in range(0, len(digests), IN_CHUNK):
-                chunk = list(digests[start : start + IN_CHUNK])
+            for chunk in _chunks(digests):
                 session.execute(update(RECEIPTS).where(RECEIPTS.c.digest.in_(chunk)).values(final=True))
-            for start in range(0, len(ids), IN_CHUNK):
-                session.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(list(ids[start : start + IN_CHUNK])))
-                    .values(status="final", error=None, error_name=None, updated_at=func.now())
-                )
+            _update_outbox(session, ids, status="final", error=None, error_name=None)
 
     def drop_receipts(self, digests: Sequence[str], *, reopen: Sequence[int] = ()) -> None:
         """Forget receipts whose block left the chain (reorg, node restored from older state);
         the outbox rows ``reopen`` go back to pending (their transaction forgotten), in the same commit."""
         with self.session() as session:
-            for start in range(0, len(digests), IN_CHUNK):
-                chunk = list(digests[start : start + IN_CHUNK])
+            for chunk in _chunks(digests):
                 session.execute(delete(RECEIPTS).where(RECEIPTS.c.digest.in_(chunk)))
-            for start in range(0, len(reopen), IN_CHUNK):
-                session.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_(list(reopen[start : start + IN_CHUNK])))
-                    .values(
-                        status="pending",
-                        error=None,
-                        error_name=None,
-                        sender=None,
-                        nonce=None,
-                        tx_hash=None,
-                        updated_at=func.now(),
-                    )
-                )
+            _update_outbox(session, reopen, status="pending", error=None, error_name=None, **_NO_TRANSACTION)
 
     def all_receipts(self) -> Iterator[dict[str, Any]]:
         with self.session() as session:
