@@ -151,7 +151,11 @@ def load_file(path: Path, intake: Intake) -> bytes | None:
         size = path.stat().st_size
         if size <= MAX_FILE_BYTES:
             with path.open("rb") as file:
-                data = file.read(MAX_FILE_BYTES + 1)
+                # Asking for the size read by stat (plus one byte, to see growth) spares
+                # allocating a buffer of the whole limit for every file.
+                data = file.read(size + 1)
+                if len(data) > size:  # the file grew since stat: read on, up to the limit
+                    data += file.read(MAX_FILE_BYTES + 1 - len(data))
             if len(data) <= MAX_FILE_BYTES:
                 return data
             size = len(data)
