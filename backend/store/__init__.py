@@ -463,10 +463,11 @@ class EvidenceStore:
     def receipts(self, digests: Sequence[bytes]) -> dict[bytes, dict[str, Any]]:
         found: dict[bytes, dict[str, Any]] = {}
         with self.session() as session:
-            for start in range(0, len(digests), 500):
-                chunk = [d.hex() for d in digests[start : start + 500]]
-                for row in session.scalars(select(ReceiptRow).where(ReceiptRow.digest.in_(chunk))):
-                    found[bytes.fromhex(row.digest)] = json.loads(row.body)
+            connection = session.connection()
+            for chunk in _chunks([d.hex() for d in digests]):
+                query = select(RECEIPTS.c.digest, RECEIPTS.c.body).where(RECEIPTS.c.digest.in_(chunk))
+                for digest, body in connection.execute(query):
+                    found[bytes.fromhex(digest)] = json.loads(body)
         return found
 
     def receipts_not_final(self) -> list[dict[str, Any]]:
