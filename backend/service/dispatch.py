@@ -729,11 +729,10 @@ class Dispatcher:
     def _fill_gap(self, nonces: range) -> bool:
         """Send again, in order, the transactions this run got mined with ``nonces`` and the chain
         has since lost (a node restored from older state, a reorg); False if some are not ours."""
-        raws = [self._landed.get(nonce) for nonce in nonces]
-        if any(raw is None for raw in raws):
+        raws = [raw for nonce in nonces if (raw := self._landed.get(nonce)) is not None]
+        if len(raws) != len(nonces):
             return False
         for raw in raws:
-            assert raw is not None
             self._rebroadcast(raw, "a transaction the chain lost")
         return True
 
