@@ -72,11 +72,16 @@ def _write(folder: Path, name: str, release: dict[str, Any]) -> Path:
     return path
 
 
+def demo_home_of(home: Path) -> Path:
+    """Where the demo keeps its devnet, deployment, keystores and store: apart from real work."""
+    return home / "demo"
+
+
 def run_demo(
     home: Path, *, corpus: Path | None, console: Console, engine: Engine = Engine.ANVIL
 ) -> DemoResult:
     """Run the demo in ``home/demo`` (wiped first) and say what happens, briefly and truly."""
-    demo_home = home / "demo"
+    demo_home = demo_home_of(home)
     ManagedDevnet(demo_home, engine).stop()
     shutil.rmtree(demo_home, ignore_errors=True)
     password = os.environ.get("TENDERLEDGER_KEY_PASSWORD") or DEMO_PASSWORD
