@@ -50,6 +50,14 @@ ADVICE: dict[str, str] = {
     "UnknownAgency": "no agency has this id",
     "SealKeyAlreadyRegistered": "this key is already (or was once) a seal key",
     "ZeroAddress": "the zero address cannot be a seal key",
+    "OcidPrefixOfOtherAgency": "the ocid falls under a prefix reserved for another agency: publish "
+    "under your own prefix",
+    "OcidPrefixAlreadyReserved": "this ocid prefix is already reserved",
+    "BadOcidPrefix": "an ocid prefix reads scheme-publisher, lowercase, e.g. ocds-213czf",
+    "PreviousNotAnchored": "the release this notice amends (amendsReleaseID) is not on the ledger in this "
+    "process: anchor it first",
+    "TenderAfterAmendment": "a tender notice cannot follow an amendment of the same process",
+    "DeadlineInPast": "a deadline can only be moved to a time after the current block",
     "AccessControlUnauthorizedAccount": "the sending account lacks the role this needs",
 }
 

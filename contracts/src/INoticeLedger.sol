@@ -9,7 +9,8 @@ interface INoticeLedger {
     /// @param releaseId OCDS release id, unique inside the process (or a document id).
     /// @param stage Stage code, see {Stages}.
     /// @param digest SHA-256 of the RFC 8785 canonical release (or of a document's raw bytes).
-    /// @param previous Notice key of the release this one amends (OCDS amendsReleaseID), or zero.
+    /// @param previous keccak256 of the release id this one amends (OCDS amendsReleaseID) in the
+    ///        same process, or zero; when set, that release must already be anchored.
     /// @param deadline Declared submission deadline (unix seconds), or zero when none.
     struct NoticeInput {
         string ocid;
@@ -21,7 +22,7 @@ interface INoticeLedger {
     }
 
     /// @notice A Merkle batch as sealed by its agency (the EIP-712 `Batch` type).
-    /// @param root RFC 9162 Merkle tree head over the notice digests of the batch.
+    /// @param root RFC 9162 Merkle tree head over the batch's leaves (notice key || digest).
     /// @param size Number of leaves.
     /// @param label Free text naming the batch (for example the archive it came from).
     struct BatchInput {
@@ -115,6 +116,18 @@ interface INoticeLedger {
     error SealKeyAlreadyRegistered(address key, uint32 agency);
     /// @notice The zero address cannot be a seal key.
     error ZeroAddress();
+    /// @notice The ocid falls under an ocid prefix that governance reserved for another agency.
+    error OcidPrefixOfOtherAgency(bytes32 ocidHash, uint32 ownerAgency, uint32 sealingAgency);
+    /// @notice The prefix is already reserved (for `agency`).
+    error OcidPrefixAlreadyReserved(bytes32 prefixHash, uint32 agency);
+    /// @notice A reserved prefix must read `scheme-publisher`: lowercase, one inner hyphen.
+    error BadOcidPrefix();
+    /// @notice The notice names a previous release (`previous`) that is not anchored in its process.
+    error PreviousNotAnchored(bytes32 ocidHash, bytes32 previous);
+    /// @notice A tender notice may not follow an amendment or update of the same process.
+    error TenderAfterAmendment(bytes32 ocidHash);
+    /// @notice A deadline may not be moved to or before the current block time.
+    error DeadlineInPast(bytes32 ocidHash, uint64 deadline, uint256 blockTime);
 
     // ---------------------------------------------------------------- events
 
@@ -124,6 +137,8 @@ interface INoticeLedger {
     event SealKeyAdded(uint32 indexed agency, address indexed key);
     /// @notice A seal key was revoked; seals it made before stay valid.
     event SealKeyRevoked(uint32 indexed agency, address indexed key);
+    /// @notice Governance reserved an ocid prefix (`scheme-publisher`, lowercase) for an agency.
+    event OcidPrefixReserved(uint32 indexed agency, bytes32 indexed prefixHash, string prefix);
     /// @notice A sealed notice was anchored. Together with the key events, this event
     ///         alone rebuilds every notice record and every process state.
     event NoticeAnchored(
@@ -155,6 +170,12 @@ interface INoticeLedger {
     /// @notice Revokes a seal key from now on. Only GOVERNANCE_ROLE. Records it sealed stay valid.
     /// @param key Address of the seal key.
     function revokeSealKey(address key) external;
+
+    /// @notice Reserves an ocid prefix for an agency: nobody else opens a process whose ocid
+    ///         starts with it (compared case-insensitively, up to the ocid's second hyphen).
+    /// @param agency Agency that publishes under the prefix.
+    /// @param prefix `scheme-publisher`, lowercase, e.g. `ocds-213czf`.
+    function reserveOcidPrefix(uint32 agency, string calldata prefix) external;
 
     // ---------------------------------------------------------------- anchoring
 
@@ -215,4 +236,11 @@ interface INoticeLedger {
     /// @notice Number of agencies registered and batch roots anchored (never decreases).
     ///         Notices are counted per process ({processOf}) to keep anchoring cheap.
     function counts() external view returns (uint32 agencies, uint64 batches);
+
+    /// @notice The agency an ocid prefix is reserved for (0 when none), by the prefix's hash.
+    function prefixOwner(bytes32 prefixHash) external view returns (uint32);
+
+    /// @notice The reserved-prefix hash an ocid falls under: keccak256 of its lowercased text
+    ///         up to (not including) its second hyphen; 0 when it has fewer than two hyphens.
+    function ocidPrefixHash(string calldata ocid) external pure returns (bytes32);
 }

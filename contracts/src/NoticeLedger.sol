@@ -17,15 +17,21 @@ import {Stages} from "./Stages.sol";
 /// @dev Rules enforced here:
 ///      1. Only governance registers agencies and adds or revokes their seal keys. A
 ///         revoked key seals nothing new; records it sealed before stay valid.
-///      2. The first notice of an ocid binds the process to its agency.
+///      2. The first notice of an ocid binds the process to its agency. Governance may
+///         reserve ocid prefixes for an agency: nobody else opens a process under them.
 ///      3. An (ocid, release id) is anchored once; another digest for it is refused
 ///         with {DigestConflict} (OCDS: a release is immutable).
 ///      4. With a tender on the ledger, award and contract stages are refused before the
 ///         declared submission deadline and after a cancellation; an amendment moves the
-///         deadline only while it has not passed. A process may open at a later stage.
+///         deadline only while it has not passed, and never to or before the block time;
+///         a notice naming a previous release needs it anchored in the same process; no
+///         tender follows an amendment. A process may open at a later stage.
 ///      5. Every state change emits an event from which all records can be rebuilt.
-///      6. Merkle batch roots (RFC 9162 trees over notice digests) are anchored whole;
-///         lifecycle rules do not apply to their content.
+///      6. Merkle batch roots (RFC 9162 trees whose leaves are notice key || digest) are
+///         anchored whole; lifecycle rules do not apply to their content (verification
+///         enforces first-anchor-wins and process ownership for batch members).
+///      7. Evidence documents are scoped to their process: the same file may be anchored
+///         for several processes, and its digest is not unique ledger-wide.
 contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     /// @notice Role allowed to register agencies and manage their seal keys.
     bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
@@ -46,6 +52,9 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
 
     uint8 private constant FLAG_TENDER = 1;
     uint8 private constant FLAG_CANCELLED = 2;
+    uint8 private constant FLAG_AMENDED = 4;
+    /// @notice Longest reserved ocid prefix, in bytes.
+    uint256 public constant MAX_PREFIX_BYTES = 64;
 
     struct SealKey {
         uint32 agency; // 0: never registered
@@ -56,7 +65,7 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     struct Process {
         uint32 agency; // 0: no notice yet
         uint64 deadline; // declared submission deadline of the tender, 0 when none
-        uint8 flags; // FLAG_TENDER | FLAG_CANCELLED
+        uint8 flags; // FLAG_TENDER | FLAG_CANCELLED | FLAG_AMENDED
         uint32 notices;
         uint48 firstAwardAt; // time of the first award or contract notice, 0 when none
     }
@@ -74,6 +83,10 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     mapping(bytes32 noticeKey => bytes32 digest) private _digestOf;
     mapping(bytes32 digest => PackedRecord) private _records;
     mapping(bytes32 root => PackedRecord) private _batches;
+    mapping(bytes32 prefixHash => uint32 agency) private _prefixOwners;
+    /// @dev Evidence documents' records, by notice key: apart from release records, whose
+    ///      slots are digests the sealer chooses, so neither kind can land on the other's slot.
+    mapping(bytes32 noticeKey => PackedRecord) private _documentRecords;
 
     /// @param initialDelay Delay (seconds) before a new governance admin can accept the role.
     /// @param admin First governance admin; also granted GOVERNANCE_ROLE.
@@ -113,6 +126,25 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
         if (info.revokedBlock != 0) revert RevokedSealKey(key);
         info.revokedBlock = uint40(block.number);
         emit SealKeyRevoked(info.agency, key);
+    }
+
+    /// @inheritdoc INoticeLedger
+    function reserveOcidPrefix(uint32 agency, string calldata prefix) external onlyRole(GOVERNANCE_ROLE) {
+        if (agency == 0 || agency > _agencyCount) revert UnknownAgency(agency);
+        bytes calldata text = bytes(prefix);
+        if (text.length < 3 || text.length > MAX_PREFIX_BYTES) revert BadOcidPrefix();
+        uint256 hyphens = 0;
+        for (uint256 i; i < text.length; ++i) {
+            bytes1 c = text[i];
+            if (c == "-") ++hyphens;
+            else if (c >= "A" && c <= "Z") revert BadOcidPrefix();
+        }
+        if (hyphens != 1 || text[0] == "-" || text[text.length - 1] == "-") revert BadOcidPrefix();
+        bytes32 prefixHash = keccak256(text);
+        uint32 reservedFor = _prefixOwners[prefixHash];
+        if (reservedFor != 0) revert OcidPrefixAlreadyReserved(prefixHash, reservedFor);
+        _prefixOwners[prefixHash] = agency;
+        emit OcidPrefixReserved(agency, prefixHash, prefix);
     }
 
     // ------------------------------------------------------------------ anchoring
@@ -187,7 +219,10 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     /// @inheritdoc INoticeLedger
     function recordByKey(bytes32 key) public view returns (NoticeRecord memory record) {
         bytes32 digest = _digestOf[key];
-        if (digest != 0) record = _unpack(digest, _records[digest]);
+        if (digest == 0) return record;
+        PackedRecord packed = _documentRecords[key];
+        if (PackedRecord.unwrap(packed) == 0) packed = _records[digest];
+        record = _unpack(digest, packed);
     }
 
     /// @inheritdoc INoticeLedger
@@ -229,6 +264,28 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     }
 
     /// @inheritdoc INoticeLedger
+    function prefixOwner(bytes32 prefixHash) external view returns (uint32) {
+        return _prefixOwners[prefixHash];
+    }
+
+    /// @inheritdoc INoticeLedger
+    function ocidPrefixHash(string calldata ocid) public pure returns (bytes32) {
+        bytes calldata text = bytes(ocid);
+        uint256 hyphens;
+        uint256 end;
+        for (; end < text.length; ++end) {
+            if (text[end] == "-" && ++hyphens == 2) break;
+        }
+        if (hyphens < 2 || end == 0) return 0;
+        bytes memory lowered = new bytes(end);
+        for (uint256 i; i < end; ++i) {
+            bytes1 c = text[i];
+            lowered[i] = c >= "A" && c <= "Z" ? bytes1(uint8(c) + 32) : c;
+        }
+        return keccak256(lowered);
+    }
+
+    /// @inheritdoc INoticeLedger
     function processOf(bytes32 ocidHash) external view returns (ProcessState memory state) {
         Process storage p = _processes[ocidHash];
         state = ProcessState({
@@ -261,15 +318,26 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
 
     function _anchor(NoticeInput calldata notice, bytes32 key, bytes calldata seal) private {
         _checkNoticeFields(notice);
-        if (PackedRecord.unwrap(_records[notice.digest]) != 0) revert DigestAlreadyAnchored(notice.digest);
+        // Rule 7: a document's record lives under its own notice key, so the same file can be
+        // anchored for several processes and nobody can squat its digest.
+        bool isDocument = notice.stage == Stages.DOCUMENT;
+        if (!isDocument && PackedRecord.unwrap(_records[notice.digest]) != 0) {
+            revert DigestAlreadyAnchored(notice.digest);
+        }
         (address signer, uint32 agency) = _checkSeal(noticeTypedDataHash(notice), seal);
 
         bytes32 ocidHash = keccak256(bytes(notice.ocid));
         Process memory p = _processes[ocidHash];
         if (p.agency == 0) {
+            bytes32 prefixHash = ocidPrefixHash(notice.ocid);
+            uint32 reservedFor = prefixHash == 0 ? 0 : _prefixOwners[prefixHash];
+            if (reservedFor != 0 && reservedFor != agency) revert OcidPrefixOfOtherAgency(ocidHash, reservedFor, agency);
             p.agency = agency;
         } else if (p.agency != agency) {
             revert ProcessOfOtherAgency(ocidHash, p.agency, agency);
+        }
+        if (notice.previous != 0 && _digestOf[keccak256(abi.encode(ocidHash, notice.previous))] == 0) {
+            revert PreviousNotAnchored(ocidHash, notice.previous);
         }
         _applyLifecycle(p, ocidHash, notice.stage, notice.deadline);
         unchecked {
@@ -277,7 +345,8 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
         }
         _processes[ocidHash] = p;
         _digestOf[key] = notice.digest;
-        _records[notice.digest] = _pack(signer, notice.stage);
+        if (isDocument) _documentRecords[key] = _pack(signer, notice.stage);
+        else _records[notice.digest] = _pack(signer, notice.stage);
         emit NoticeAnchored(key, ocidHash, notice.digest, agency, signer, notice, seal);
     }
 
@@ -286,17 +355,22 @@ contract NoticeLedger is INoticeLedger, AccessControlDefaultAdminRules, EIP712 {
     ///      an award already on the ledger (declared late, or by a tender after a direct award).
     function _applyLifecycle(Process memory p, bytes32 ocidHash, uint8 stage, uint64 declared) private view {
         if (Stages.isTenderStage(stage)) {
+            if (stage == Stages.TENDER && p.flags & FLAG_AMENDED != 0) revert TenderAfterAmendment(ocidHash);
             bool hasDeadline = p.flags & FLAG_TENDER != 0 && p.deadline != 0;
             bool changes = hasDeadline ? declared != 0 && declared != p.deadline : declared != 0;
             if (changes) {
-                // forge-lint: disable-next-line(block-timestamp) rule 4 is about time
-                if (hasDeadline && block.timestamp >= p.deadline) revert DeadlinePassed(ocidHash, p.deadline);
+                if (hasDeadline) {
+                    // forge-lint: disable-start(block-timestamp) rule 4 is about time
+                    if (block.timestamp >= p.deadline) revert DeadlinePassed(ocidHash, p.deadline);
+                    if (declared <= block.timestamp) revert DeadlineInPast(ocidHash, declared, block.timestamp);
+                    // forge-lint: disable-end(block-timestamp)
+                }
                 if (p.firstAwardAt != 0 && declared > p.firstAwardAt) {
                     revert DeadlineAfterAward(ocidHash, declared, p.firstAwardAt);
                 }
                 p.deadline = declared;
             }
-            p.flags |= FLAG_TENDER;
+            p.flags |= stage == Stages.TENDER ? FLAG_TENDER : FLAG_TENDER | FLAG_AMENDED;
         } else if (stage == Stages.TENDER_CANCELLATION) {
             p.flags |= FLAG_TENDER | FLAG_CANCELLED;
         } else if (Stages.isAwardOrContractStage(stage)) {

@@ -199,11 +199,51 @@ contract AnchorNoticesTest is LedgerTestBase {
         _submit(worksKey, notices, seals);
 
         seals[2] = sealNotice(worksPk, last);
+        // A release reusing the digest of the release before it (documents may share a digest
+        // across processes; releases never share one).
+        notices[1].stage = Stages.PLANNING_UPDATE;
         notices[1].digest = notices[0].digest;
         seals[1] = sealNotice(worksPk, notices[1]);
         vm.expectRevert(abi.encodeWithSelector(INoticeLedger.DigestAlreadyAnchored.selector, notices[0].digest));
         _submit(worksKey, notices, seals);
+
+        // A notice naming a previous release that is not on the ledger (nor earlier in the call).
+        notices[1] = notice(OCID, releaseIdOf(OCID, "doc-1"), Stages.PLANNING_UPDATE, digestOf(OCID, "doc-1"), 0);
+        notices[1].previous = previousOf(releaseIdOf(OCID, "never-anchored"));
+        seals[1] = sealNotice(worksPk, notices[1]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                INoticeLedger.PreviousNotAnchored.selector, ocidHashOf(OCID), notices[1].previous
+            )
+        );
+        _submit(worksKey, notices, seals);
         _assertNoneAnchored(notices);
+    }
+
+    function test_AnchorNotices_PreviousMayNameAnEarlierNoticeOfTheSameCall() public {
+        INoticeLedger.NoticeInput[] memory notices = new INoticeLedger.NoticeInput[](2);
+        bytes[] memory seals = new bytes[](2);
+        notices[0] = notice("planning", Stages.PLANNING, 0);
+        notices[1] = amending(notice("planning-update", Stages.PLANNING_UPDATE, 0), notices[0].releaseId);
+        seals[0] = sealNotice(worksPk, notices[0]);
+        seals[1] = sealNotice(worksPk, notices[1]);
+
+        // Named before it is anchored: refused, and the whole call with it.
+        INoticeLedger.NoticeInput[] memory reversed = new INoticeLedger.NoticeInput[](2);
+        bytes[] memory reversedSeals = new bytes[](2);
+        (reversed[0], reversed[1]) = (notices[1], notices[0]);
+        (reversedSeals[0], reversedSeals[1]) = (seals[1], seals[0]);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                INoticeLedger.PreviousNotAnchored.selector, ocidHashOf(OCID), previousOf(notices[0].releaseId)
+            )
+        );
+        _submit(worksKey, reversed, reversedSeals);
+        _assertNoneAnchored(notices);
+
+        // Named after it, earlier in the same call: accepted.
+        assertEq(_submit(worksKey, notices, seals), 2, "anchoredCount");
+        assertAnchoredNow(notices[1], worksKey, works);
     }
 
     function test_AnchorNotices_RevertWhen_SenderDidNotSealEveryNotice() public {

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {INoticeLedger} from "../src/INoticeLedger.sol";
 import {Stages} from "../src/Stages.sol";
 import {Vm} from "./utils/Vm.sol";
+import {EventReplay} from "./utils/EventReplay.sol";
 import {LedgerTestBase} from "./utils/LedgerTestBase.sol";
 
 /// @title EventsTest
@@ -41,8 +42,11 @@ contract EventsTest is LedgerTestBase {
     // ------------------------------------------------------------ anchoring events
 
     function test_AnchorNotice_EmitsNoticeAnchoredWithEverySealedField() public {
-        INoticeLedger.NoticeInput memory n = notice("tender", Stages.TENDER, START_TIME + 10 days);
-        n.previous = keyOf(OCID, releaseIdOf(OCID, "planning"));
+        INoticeLedger.NoticeInput memory planning = notice("planning", Stages.PLANNING, 0);
+        anchorAs(worksPk, planning);
+        // Every field non-zero, `previous` naming the planning release of the same process.
+        INoticeLedger.NoticeInput memory n =
+            amending(notice("tender", Stages.TENDER, START_TIME + 10 days), planning.releaseId);
         bytes memory seal = sealNotice(worksPk2, n);
         _expectEmitFromLedger();
         emit INoticeLedger.NoticeAnchored(keyOf(n), ocidHashOf(OCID), n.digest, works, worksKey2, n, seal);
@@ -76,59 +80,117 @@ contract EventsTest is LedgerTestBase {
         ledger.anchorBatch(b, seal);
     }
 
+    function test_ReserveOcidPrefix_EmitsOcidPrefixReserved() public {
+        _expectEmitFromLedger();
+        emit INoticeLedger.OcidPrefixReserved(city, keccak256("ocds-213czf"), "ocds-213czf");
+        vm.prank(governor);
+        ledger.reserveOcidPrefix(city, "ocds-213czf");
+    }
+
     // ------------------------------------------------------------ the log rebuilds the ledger
 
-    /// @notice Replays NoticeAnchored logs the way an auditor would, trusting only the seal,
-    ///         and arrives at exactly the records and process state the ledger holds.
-    function test_EventLog_RebuildsRecordsAndProcessState() public {
-        uint64 deadline = START_TIME + 10 days;
-        INoticeLedger.NoticeInput[4] memory sequence = [
-            notice("tender", Stages.TENDER, deadline),
-            notice("amendment", Stages.TENDER_AMENDMENT, deadline + 2 days),
-            notice("award", Stages.AWARD, 0),
-            notice("contract", Stages.CONTRACT, 0)
-        ];
-        vm.recordLogs();
-        anchorAs(worksPk, sequence[0]);
-        relay(worksPk2, sequence[1]);
-        vm.warp(deadline + 2 days);
-        anchorAs(worksPk, sequence[2]);
-        relay(worksPk, sequence[3]);
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        assertEq(logs.length, 4, "one log per notice");
+    EventReplay.Row[] private _rows;
 
-        uint32 agency;
-        uint64 rebuiltDeadline;
-        bool hasTender;
+    /// @dev Drains the recorded logs into rows, each with the block that holds it, checking on
+    ///      the way what an auditor checks: the emitter, the topics, and that the seal recovers
+    ///      the logged signer from the sealed fields (the log's word is not trusted).
+    function _capture() private {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
         for (uint256 i; i < logs.length; ++i) {
             Vm.Log memory log = logs[i];
             assertEq(log.emitter, address(ledger), "emitter");
             assertEq(log.topics[0], INoticeLedger.NoticeAnchored.selector, "event");
-            (uint32 logAgency, address logSigner, INoticeLedger.NoticeInput memory n, bytes memory seal) =
-                abi.decode(log.data, (uint32, address, INoticeLedger.NoticeInput, bytes));
-
-            // The auditor recovers the signer from the sealed fields, not from the log's word.
-            assertEq(recoverSigner(noticeHash(n), seal), logSigner, "seal recovers the logged signer");
-            assertEq(log.topics[1], keyOf(n), "key topic");
-            assertEq(log.topics[2], ocidHashOf(n.ocid), "ocidHash topic");
-            assertEq(log.topics[3], n.digest, "digest topic");
-
-            INoticeLedger.NoticeRecord memory stored = ledger.recordByKey(log.topics[1]);
-            assertEq(stored.digest, n.digest, "digest");
-            assertEq(stored.signer, logSigner, "signer");
-            assertEq(uint256(stored.agency), uint256(logAgency), "agency");
-            assertEq(uint256(stored.stage), uint256(n.stage), "stage");
-
-            if (agency == 0) agency = logAgency;
-            if (n.stage >= Stages.TENDER && n.stage <= Stages.TENDER_UPDATE) {
-                hasTender = true;
-                if (n.deadline != 0) rebuiltDeadline = n.deadline;
-            }
+            (EventReplay.Row memory row, INoticeLedger.NoticeInput memory n, bytes memory seal) =
+                EventReplay.decode(log, block.number, block.timestamp);
+            assertEq(recoverSigner(noticeHash(n), seal), row.signer, "seal recovers the logged signer");
+            assertEq(row.key, keyOf(n), "key topic");
+            assertEq(row.ocidHash, ocidHashOf(n.ocid), "ocidHash topic");
+            assertEq(row.digest, n.digest, "digest topic");
+            _rows.push(row);
         }
-        INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(OCID));
-        assertEq(uint256(p.agency), uint256(agency), "process agency");
-        assertEq(uint256(p.notices), logs.length, "process notices");
-        assertEq(p.hasTender, hasTender, "hasTender");
-        assertEq(uint256(p.deadline), uint256(rebuiltDeadline), "deadline");
+    }
+
+    function _step(uint256 privateKey, INoticeLedger.NoticeInput memory n, bool viaRelayer) private {
+        if (viaRelayer) relay(privateKey, n);
+        else anchorAs(privateKey, n);
+        _capture();
+    }
+
+    /// @notice Replays NoticeAnchored logs the way an auditor would, trusting only the seal,
+    ///         and arrives at exactly the records and process states the ledger holds: agency,
+    ///         notices, tender, deadline, cancellation and the time of the first award.
+    function test_EventLog_RebuildsRecordsAndProcessState() public {
+        uint64 deadline = START_TIME + 10 days;
+        string memory direct = "ocds-213czf-000-00002";
+        string memory cancelled = "ocds-213czf-000-00003";
+        bytes32 file = sha256("%PDF-1.7 shared evidence");
+        vm.recordLogs();
+
+        INoticeLedger.NoticeInput memory tender = notice("tender", Stages.TENDER, deadline);
+        _step(worksPk, tender, false);
+        _step(worksPk2, amending(notice("amendment", Stages.TENDER_AMENDMENT, deadline + 2 days), tender.releaseId), true);
+        _step(cityPk, notice(direct, "planning", Stages.PLANNING, sha256("p2"), 0), false);
+        _step(cityPk, notice(direct, "award", Stages.AWARD, sha256("a2"), 0), true); // a direct award
+        _step(cityPk, notice(cancelled, "tender", Stages.TENDER, sha256("t3"), 0), false);
+        vm.roll(block.number + 300);
+        vm.warp(block.timestamp + 1 hours);
+        _step(cityPk, notice(cancelled, "cancellation", Stages.TENDER_CANCELLATION, sha256("c3"), 0), false);
+        _step(cityPk, notice(direct, "evidence", Stages.DOCUMENT, file, 0), true);
+
+        vm.roll(block.number + 50_000);
+        vm.warp(deadline + 2 days);
+        _step(worksPk, notice("award", Stages.AWARD, 0), false);
+        vm.roll(block.number + 10);
+        vm.warp(block.timestamp + 2 minutes);
+        _step(worksPk, notice("contract", Stages.CONTRACT, 0), true);
+        _step(worksPk, notice(OCID, "evidence", Stages.DOCUMENT, file, 0), false); // the same file
+        vm.roll(block.number + 7_000);
+        vm.warp(block.timestamp + 1 days);
+        _step(worksPk2, notice("cancellation", Stages.TENDER_CANCELLATION, 0), true); // after the award
+        _step(cityPk, notice(direct, "contract", Stages.CONTRACT, sha256("k2"), 0), false);
+        assertEq(_rows.length, 12, "one log per notice");
+
+        // Records: every field, block and time included, comes back by key.
+        EventReplay.Row[] memory rows = _rows;
+        for (uint256 i; i < rows.length; ++i) {
+            assertRecord(
+                ledger.recordByKey(rows[i].key),
+                rows[i].digest,
+                rows[i].signer,
+                rows[i].agency,
+                rows[i].blockNumber,
+                rows[i].timestamp,
+                rows[i].stage
+            );
+        }
+
+        // Process states, from the rows alone.
+        string[3] memory ocids = [OCID, direct, cancelled];
+        for (uint256 i; i < ocids.length; ++i) {
+            INoticeLedger.ProcessState memory rebuilt = EventReplay.processState(rows, ocidHashOf(ocids[i]));
+            INoticeLedger.ProcessState memory p = ledger.processOf(ocidHashOf(ocids[i]));
+            assertEq(uint256(p.agency), uint256(rebuilt.agency), "process agency");
+            assertEq(uint256(p.notices), uint256(rebuilt.notices), "process notices");
+            assertEq(p.hasTender, rebuilt.hasTender, "hasTender");
+            assertEq(uint256(p.deadline), uint256(rebuilt.deadline), "deadline");
+            assertEq(p.cancelled, rebuilt.cancelled, "cancelled");
+            assertEq(uint256(p.firstAwardAt), uint256(rebuilt.firstAwardAt), "firstAwardAt");
+        }
+
+        // And the rebuild is not vacuous: each process shows what its notices did.
+        INoticeLedger.ProcessState memory works_ = ledger.processOf(ocidHashOf(OCID));
+        assertEq(uint256(works_.agency), uint256(works), "OCID: works");
+        assertEq(uint256(works_.notices), 6, "OCID: six notices");
+        assertEq(uint256(works_.deadline), uint256(deadline + 2 days), "OCID: the amended deadline");
+        assertTrue(works_.hasTender && works_.cancelled, "OCID: tendered, then cancelled");
+        assertEq(uint256(works_.firstAwardAt), uint256(deadline + 2 days), "OCID: the award's block time");
+        INoticeLedger.ProcessState memory direct_ = ledger.processOf(ocidHashOf(direct));
+        assertEq(uint256(direct_.agency), uint256(city), "direct: city");
+        assertFalse(direct_.hasTender || direct_.cancelled, "direct: no tender");
+        assertEq(uint256(direct_.firstAwardAt), uint256(START_TIME), "direct: awarded at once");
+        INoticeLedger.ProcessState memory cancelled_ = ledger.processOf(ocidHashOf(cancelled));
+        assertTrue(cancelled_.hasTender && cancelled_.cancelled, "cancelled: tendered, then cancelled");
+        assertEq(uint256(cancelled_.firstAwardAt), 0, "cancelled: no award");
+        assertEq(uint256(cancelled_.deadline), 0, "cancelled: no deadline");
     }
 }

@@ -4,42 +4,54 @@ pragma solidity 0.8.28;
 import {INoticeLedger} from "../src/INoticeLedger.sol";
 import {Stages} from "../src/Stages.sol";
 import {LedgerHandler} from "./invariant/LedgerHandler.sol";
+import {LifecycleSpec} from "./invariant/LifecycleSpec.sol";
+import {EventReplay} from "./utils/EventReplay.sol";
 import {InvariantBase} from "./utils/InvariantBase.sol";
 import {LedgerTestBase} from "./utils/LedgerTestBase.sol";
 
 /// @title InvariantsTest
 /// @notice Whatever sequence of agencies, relayers, governance, outsiders and passing time
 ///         the fuzzer produces, the ledger stays consistent with the handler's ghost account:
-///         outsiders and revoked keys change nothing, records are append-only, roles stay
-///         with the expected accounts and rule 4 holds for every award or contract.
+///         outsiders and revoked keys change nothing, records are append-only (documents
+///         scoped to their process), roles and reserved prefixes stay with the expected
+///         accounts, every process obeys rule 4 as recomputed from its log of accepted notices,
+///         and the NoticeAnchored logs alone rebuild every process state.
 contract InvariantsTest is LedgerTestBase, InvariantBase {
     LedgerHandler internal handler;
     address internal relayer2;
     uint256 internal cityPk2;
+    uint32 internal port;
+    uint256 internal portPk;
 
     function setUp() public override {
         super.setUp();
         relayer2 = makeAccount("relayer 2");
         address cityKey2;
+        address portKey;
         (cityPk2, cityKey2) = makeKey("city seal 2");
-        vm.prank(governor);
+        (portPk, portKey) = makeKey("port seal");
+        vm.startPrank(governor);
         ledger.addSealKey(city, cityKey2);
+        port = ledger.registerAgency("Port Authority");
+        ledger.addSealKey(port, portKey);
+        vm.stopPrank();
 
-        uint256[] memory pks = new uint256[](4);
-        uint32[] memory agencies = new uint32[](4);
-        (pks[0], pks[1], pks[2], pks[3]) = (worksPk, worksPk2, cityPk, cityPk2);
-        (agencies[0], agencies[1], agencies[2], agencies[3]) = (works, works, city, city);
-        handler = new LedgerHandler(ledger, admin, governor, relayer, relayer2, pks, agencies, 2);
+        uint256[] memory pks = new uint256[](5);
+        uint32[] memory agencies = new uint32[](5);
+        (pks[0], pks[1], pks[2], pks[3], pks[4]) = (worksPk, worksPk2, cityPk, cityPk2, portPk);
+        (agencies[0], agencies[1], agencies[2], agencies[3], agencies[4]) = (works, works, city, city, port);
+        handler = new LedgerHandler(ledger, admin, governor, relayer, relayer2, pks, agencies, 3);
         vm.label(address(handler), "handler");
 
-        // Half of the actions anchor; the rest govern, pass time or come from outsiders.
-        bytes4[] memory actions = new bytes4[](6);
+        // Most actions anchor; the rest govern, pass time or come from outsiders.
+        bytes4[] memory actions = new bytes4[](7);
         actions[0] = LedgerHandler.anchorNotice.selector;
         actions[1] = LedgerHandler.anchorNotices.selector;
-        actions[2] = LedgerHandler.anchorBatch.selector;
-        actions[3] = LedgerHandler.govern.selector;
-        actions[4] = LedgerHandler.advanceTime.selector;
-        actions[5] = LedgerHandler.outsiderActs.selector;
+        actions[2] = LedgerHandler.continueProcess.selector;
+        actions[3] = LedgerHandler.anchorBatch.selector;
+        actions[4] = LedgerHandler.govern.selector;
+        actions[5] = LedgerHandler.advanceTime.selector;
+        actions[6] = LedgerHandler.outsiderActs.selector;
         targetContract(address(handler), actions);
     }
 
@@ -64,8 +76,9 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
     }
 
     /// @notice Every digest stored under a key stays there, unchanged, with the same signer,
-    ///         agency, block, time and stage; batch records too; counts only ever go up, by
-    ///         exactly what was added.
+    ///         agency, block, time and stage; a release is found by its digest too, a document
+    ///         never (rule 7: recordByDigest gives the release with that digest, or nothing);
+    ///         batch records too; counts only ever go up, by exactly what was added.
     function invariant_RecordsAreAppendOnly() public view {
         assertEq(handler.appendOnlyViolations(), 0, handler.lastViolation());
         assertEq(handler.bookkeepingViolations(), 0, handler.lastViolation());
@@ -80,7 +93,13 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
         INoticeLedger.NoticeRecord[] memory byDigest = ledger.recordsByDigest(digests);
         for (uint256 i; i < notices.length; ++i) {
             _expectRecord(byKey[i], notices[i]);
-            _expectRecord(byDigest[i], notices[i]);
+            if (notices[i].stage != Stages.DOCUMENT) {
+                _expectRecord(byDigest[i], notices[i]);
+                continue;
+            }
+            uint256 release = handler.releaseWithDigest(notices[i].digest);
+            if (release == 0) assertNoRecord(byDigest[i]);
+            else _expectRecord(byDigest[i], notices[release - 1]);
         }
         if (notices.length != 0) {
             LedgerHandler.GhostNotice memory last = notices[notices.length - 1];
@@ -94,10 +113,6 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
             assertEq(uint256(r.agency), uint256(batches[i].agency), "batch agency");
             assertEq(uint256(r.blockNumber), batches[i].blockNumber, "batch block");
             assertEq(uint256(r.timestamp), batches[i].timestamp, "batch time");
-        }
-        (bytes32[] memory ids, LedgerHandler.GhostProcess[] memory processes) = handler.ghostProcesses();
-        for (uint256 i; i < ids.length; ++i) {
-            assertEq(uint256(ledger.processOf(ids[i]).notices), uint256(processes[i].notices), "process notice count");
         }
         _assertCounts();
     }
@@ -131,30 +146,77 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
         }
     }
 
-    /// @notice Rule 2 and rule 4: every process keeps its first agency; no award or contract
-    ///         is older than its process's deadline (whenever that deadline was declared), nor
-    ///         anchored after a cancellation; process state matches the ghost.
+    /// @notice Rule 2 and rule 4, judged by the specification from each process's log of
+    ///         accepted notices alone (LifecycleSpec): every notice comes from the first one's
+    ///         agency; no award or contract before the deadline in force at its time while a
+    ///         tender is on the ledger, nor after a cancellation, nor older than the deadline;
+    ///         no deadline moved once passed or to its own block time or before; no tender
+    ///         after an amendment; every `previous` names a release accepted earlier in the
+    ///         process. The state the log implies is the ledger's processOf, field by field.
+    ///         And no single notice was refused without the ghost seeing the cause.
     function invariant_LifecycleRulesHold() public view {
         assertEq(handler.lifecycleViolations(), 0, handler.lastViolation());
-        (bytes32[] memory ids, LedgerHandler.GhostProcess[] memory processes) = handler.ghostProcesses();
+        assertEq(handler.unjustifiedRefusals(), 0, handler.lastViolation());
+        bytes32[] memory ids = handler.processIds();
         for (uint256 i; i < ids.length; ++i) {
-            INoticeLedger.ProcessState memory s = ledger.processOf(ids[i]);
-            assertEq(uint256(s.agency), uint256(processes[i].agency), "rule 2: process agency");
-            assertEq(uint256(s.deadline), uint256(processes[i].deadline), "process deadline");
-            assertEq(s.hasTender, processes[i].hasTender, "process hasTender");
-            assertEq(s.cancelled, processes[i].cancelled, "process cancelled");
+            LifecycleSpec.Entry[] memory log = handler.ghostLog(ids[i]);
+            (LifecycleSpec.State memory s, string memory broken) = LifecycleSpec.replay(log, log.length);
+            assertTrue(bytes(broken).length == 0, string.concat("rule 4: ", broken));
+            INoticeLedger.ProcessState memory p = ledger.processOf(ids[i]);
+            bool same = p.agency == s.agency && p.notices == s.notices && p.hasTender == s.hasTender
+                && p.cancelled == s.cancelled && p.deadline == s.deadline && p.firstAwardAt == s.firstAwardAt;
+            if (same) continue;
+            assertEq(uint256(p.agency), uint256(s.agency), "rule 2: process agency");
+            assertEq(uint256(p.notices), uint256(s.notices), "process notice count");
+            assertEq(p.hasTender, s.hasTender, "process hasTender");
+            assertEq(p.cancelled, s.cancelled, "process cancelled");
+            assertEq(uint256(p.deadline), uint256(s.deadline), "process deadline in force");
+            assertEq(uint256(p.firstAwardAt), uint256(s.firstAwardAt), "process firstAwardAt");
         }
+    }
+
+    /// @notice Rule 5: the NoticeAnchored logs, one per accepted notice and in order, carry
+    ///         each notice's key, process, digest, agency, signer and stage; replayed alone
+    ///         (with their blocks' times) they rebuild every process state: agency, notices,
+    ///         tender, deadline, cancellation and the time of the first award.
+    function invariant_EventLogRebuildsProcesses() public view {
+        EventReplay.Row[] memory rows = handler.eventRows();
         LedgerHandler.GhostNotice[] memory notices = handler.ghostNotices();
-        for (uint256 i; i < notices.length; ++i) {
+        assertEq(rows.length, notices.length, "one NoticeAnchored log per accepted notice");
+        for (uint256 i; i < rows.length; ++i) {
+            EventReplay.Row memory r = rows[i];
             LedgerHandler.GhostNotice memory g = notices[i];
-            if (g.stage < Stages.AWARD || g.stage > Stages.CONTRACT_TERMINATION) continue;
-            if (g.tenderBefore) {
-                assertFalse(g.cancelledBefore, "rule 4: award or contract after a cancellation");
-                assertGe(g.timestamp, uint256(g.deadlineBefore), "rule 4: award or contract before the deadline");
-            }
-            LedgerHandler.GhostProcess memory p = processes[_indexOf(ids, g.ocidHash)];
-            if (p.cancelled) assertLt(g.seq, p.cancelSeq, "rule 4: award or contract after a cancellation");
-            assertGe(g.timestamp, uint256(ledger.processOf(g.ocidHash).deadline), "rule 4: award older than its deadline");
+            bool same = r.key == g.key && r.ocidHash == g.ocidHash && r.digest == g.digest && r.agency == g.agency
+                && r.signer == g.signer && r.stage == g.stage && r.blockNumber == g.blockNumber
+                && r.timestamp == g.timestamp;
+            assertTrue(same, "a NoticeAnchored log differs from the notice it reports");
+        }
+        bytes32[] memory ids = handler.processIds();
+        for (uint256 i; i < ids.length; ++i) {
+            INoticeLedger.ProcessState memory rebuilt = EventReplay.processState(rows, ids[i]);
+            INoticeLedger.ProcessState memory p = ledger.processOf(ids[i]);
+            if (EventReplay.same(rebuilt, p)) continue;
+            assertEq(uint256(p.agency), uint256(rebuilt.agency), "rebuilt agency");
+            assertEq(uint256(p.notices), uint256(rebuilt.notices), "rebuilt notices");
+            assertEq(p.hasTender, rebuilt.hasTender, "rebuilt hasTender");
+            assertEq(uint256(p.deadline), uint256(rebuilt.deadline), "rebuilt deadline");
+            assertEq(p.cancelled, rebuilt.cancelled, "rebuilt cancelled");
+            assertEq(uint256(p.firstAwardAt), uint256(rebuilt.firstAwardAt), "rebuilt firstAwardAt");
+        }
+    }
+
+    /// @notice Rule 2's reservations: a prefix is reserved once, for the agency governance
+    ///         named, and keeps that owner; a malformed prefix is never reserved. (That no
+    ///         process opens under another agency's prefix is checked on every anchoring.)
+    function invariant_OcidPrefixesStayWithTheirOwner() public view {
+        assertEq(handler.lifecycleViolations(), 0, handler.lastViolation());
+        string[] memory prefixes = handler.prefixCandidates();
+        for (uint256 i; i < prefixes.length; ++i) {
+            assertEq(
+                uint256(ledger.prefixOwner(keccak256(bytes(prefixes[i])))),
+                uint256(handler.ghostPrefixOwner(i)),
+                "prefix owner"
+            );
         }
     }
 
@@ -171,10 +233,6 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
         if (held != expected) assertEq(held, expected, what);
     }
 
-    function _indexOf(bytes32[] memory ids, bytes32 id) private pure returns (uint256 i) {
-        while (ids[i] != id) ++i;
-    }
-
     function _assertCounts() private view {
         (uint32 agencies, uint64 batches) = ledger.counts();
         assertEq(uint256(agencies), uint256(handler.ghostAgencies()), "agency count");
@@ -183,29 +241,86 @@ contract InvariantsTest is LedgerTestBase, InvariantBase {
 
     // ------------------------------------------------------------ the handler itself
 
-    /// @notice Guards against vacuous invariants: a fixed script of handler actions must
-    ///         anchor notices, lists and batches, meet every rule-4 situation and be refused
-    ///         where the rules say so - then all invariants must still hold.
-    function test_Handler_ExercisesTheLedger() public {
-        for (uint256 i; i < 60; ++i) {
-            uint256 seed = uint256(keccak256(abi.encode(i)));
-            handler.anchorNotice(seed, seed >> 1, seed >> 16, i % 3 == 0);
-            if (i % 4 == 0) handler.anchorNotices(seed >> 2, seed >> 24, i % 8 == 0);
-            if (i % 5 == 0) handler.anchorBatch(seed, seed >> 3, seed >> 32, seed >> 40, i % 2 == 0);
-            if (i % 7 == 0) handler.govern(seed >> 48, seed >> 4);
-            if (i % 10 == 0) handler.advanceTime(seed >> 5);
-            if (i % 6 == 0) handler.outsiderActs(seed, seed >> 6, seed >> 7, seed >> 56, seed >> 64);
+    /// @dev Selectors the fixed script must meet at least once, and what they mean.
+    function _expectedRefusals() private pure returns (bytes4[11] memory selectors, string[11] memory what) {
+        selectors = [
+            INoticeLedger.DeadlineNotPassed.selector,
+            INoticeLedger.DigestConflict.selector,
+            INoticeLedger.DigestAlreadyAnchored.selector,
+            INoticeLedger.ProcessOfOtherAgency.selector,
+            INoticeLedger.RevokedSealKey.selector,
+            INoticeLedger.PreviousNotAnchored.selector,
+            INoticeLedger.TenderAfterAmendment.selector,
+            INoticeLedger.DeadlineInPast.selector,
+            INoticeLedger.DeadlinePassed.selector,
+            INoticeLedger.OcidPrefixOfOtherAgency.selector,
+            INoticeLedger.BatchAlreadyAnchored.selector
+        ];
+        what = [
+            "awards refused before a deadline",
+            "conflicting digests refused",
+            "release digests reused under another key refused",
+            "other agencies refused",
+            "revoked keys refused",
+            "previous releases not in the process refused",
+            "tenders after an amendment refused",
+            "deadlines moved into the past refused",
+            "passed deadlines moved refused",
+            "squatted prefixes refused",
+            "batch roots anchored twice refused"
+        ];
+    }
+
+    function _exercised() private view returns (bool) {
+        if (handler.anchoredNotices() < 40 || handler.anchoredBatches() < 3 || handler.awardsUnderTender() < 2) {
+            return false;
         }
-        assertGe(handler.anchoredNotices(), 20, "notices anchored");
+        if (handler.linkedNotices() < 2 || handler.filesSharedAcrossProcesses() < 1 || handler.prefixesReserved() < 1) {
+            return false;
+        }
+        if (handler.batchesOverAnchoredNotices() < 1) return false;
+        (bytes4[11] memory selectors,) = _expectedRefusals();
+        for (uint256 i; i < selectors.length; ++i) {
+            if (handler.refusalsBy(selectors[i]) == 0) return false;
+        }
+        return true;
+    }
+
+    /// @notice Guards against vacuous invariants: a fixed script of handler actions (160
+    ///         steps, more until it has met everything, at most 600) must anchor notices, lists
+    ///         and batches, meet every rule-4 situation, link releases, share files across
+    ///         processes, reserve prefixes and be refused where the rules say so - then all
+    ///         invariants must still hold.
+    function test_Handler_ExercisesTheLedger() public {
+        uint256 step;
+        for (; step < 600 && (step < 160 || !_exercised()); ++step) {
+            uint256 seed = uint256(keccak256(abi.encode(step)));
+            if (step == 3 || step % 40 == 0) handler.reserveOcidPrefix(step == 3 ? 0 : seed);
+            handler.anchorNotice(seed, seed >> 1, seed >> 16, step % 3 == 0);
+            if (step % 2 == 0) handler.continueProcess(seed >> 8, seed >> 9, step % 4 == 0);
+            if (step % 4 == 0) handler.anchorNotices(seed >> 2, seed >> 24, step % 8 == 0);
+            if (step % 5 == 0) handler.anchorBatch(seed, seed >> 3, seed >> 32, seed >> 40, step % 2 == 0);
+            if (step % 7 == 0) handler.govern(seed >> 48, seed >> 4);
+            if (step % 10 == 0) handler.advanceTime(seed >> 5);
+            if (step % 6 == 0) handler.outsiderActs(seed, seed >> 6, seed >> 7, seed >> 56, seed >> 64);
+        }
+        emit log_named_uint("script steps", step);
+        assertGe(handler.anchoredNotices(), 40, "notices anchored");
         assertGe(handler.anchoredBatches(), 3, "batches anchored");
         assertGe(handler.awardsUnderTender(), 2, "awards or contracts after a tender");
-        assertGe(handler.refusalsBy(INoticeLedger.DeadlineNotPassed.selector), 1, "awards refused before a deadline");
-        assertGe(handler.refusalsBy(INoticeLedger.DigestConflict.selector), 1, "conflicting digests refused");
-        assertGe(handler.refusalsBy(INoticeLedger.ProcessOfOtherAgency.selector), 1, "other agencies refused");
-        assertGe(handler.refusalsBy(INoticeLedger.RevokedSealKey.selector), 1, "revoked keys refused");
+        assertGe(handler.linkedNotices(), 2, "notices naming a previous release");
+        assertGe(handler.filesSharedAcrossProcesses(), 1, "one file anchored for several processes");
+        assertGe(handler.prefixesReserved(), 1, "prefixes reserved");
+        assertGe(handler.batchesOverAnchoredNotices(), 1, "batch leaves naming anchored notices");
+        (bytes4[11] memory selectors, string[11] memory what) = _expectedRefusals();
+        for (uint256 i; i < selectors.length; ++i) {
+            assertGe(handler.refusalsBy(selectors[i]), 1, what[i]);
+        }
         invariant_OutsidersAndRevokedKeysChangeNothing();
         invariant_RecordsAreAppendOnly();
         invariant_RolesStayWithExpectedAccounts();
         invariant_LifecycleRulesHold();
+        invariant_EventLogRebuildsProcesses();
+        invariant_OcidPrefixesStayWithTheirOwner();
     }
 }

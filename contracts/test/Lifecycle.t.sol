@@ -44,6 +44,18 @@ contract LifecycleTest is LedgerTestBase {
         return abi.encodeWithSelector(INoticeLedger.DeadlinePassed.selector, ocidHash, deadline);
     }
 
+    function _deadlineInPast(uint64 declared) private view returns (bytes memory) {
+        return abi.encodeWithSelector(INoticeLedger.DeadlineInPast.selector, ocidHash, declared, block.timestamp);
+    }
+
+    function _tenderAfterAmendment() private view returns (bytes memory) {
+        return abi.encodeWithSelector(INoticeLedger.TenderAfterAmendment.selector, ocidHash);
+    }
+
+    function _previousNotAnchored(bytes32 previous) private view returns (bytes memory) {
+        return abi.encodeWithSelector(INoticeLedger.PreviousNotAnchored.selector, ocidHash, previous);
+    }
+
     // ------------------------------------------------------------ tender
 
     function test_Tender_DeclaresTheDeadline() public view {
@@ -185,6 +197,153 @@ contract LifecycleTest is LedgerTestBase {
         _expectRefused(notice("award", Stages.AWARD, 0), _deadlineNotPassed(DEADLINE));
     }
 
+    // ------------------------------------------------------------ deadlines never move into the past
+
+    function test_DeadlineMove_RevertWhen_ToTheBlockTime() public {
+        vm.warp(START_TIME + 1 days);
+        uint64 now_ = uint64(block.timestamp);
+        _expectRefused(notice("amendment-1", Stages.TENDER_AMENDMENT, now_), _deadlineInPast(now_));
+        _expectRefused(notice("update-1", Stages.TENDER_UPDATE, now_), _deadlineInPast(now_));
+        _expectRefused(notice("tender-2", Stages.TENDER, now_), _deadlineInPast(now_));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE, "deadline unchanged");
+        assertEq(uint256(ledger.processOf(ocidHash).notices), 1, "nothing added");
+    }
+
+    function test_DeadlineMove_RevertWhen_ToOneSecondBeforeTheBlockTime() public {
+        vm.warp(START_TIME + 1 days);
+        uint64 before = uint64(block.timestamp - 1);
+        _expectRefused(notice("amendment-1", Stages.TENDER_AMENDMENT, before), _deadlineInPast(before));
+        _expectRefused(notice("update-1", Stages.TENDER_UPDATE, before), _deadlineInPast(before));
+        _expectRefused(notice("tender-2", Stages.TENDER, before), _deadlineInPast(before));
+        // Far in the past (one second after the epoch) too.
+        _expectRefused(notice("amendment-2", Stages.TENDER_AMENDMENT, 1), _deadlineInPast(1));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE, "deadline unchanged");
+    }
+
+    function test_DeadlineMove_ToAFutureTimeStillWorks() public {
+        vm.warp(START_TIME + 1 days);
+        uint64 next = uint64(block.timestamp + 1);
+        anchorAs(worksPk, notice("amendment-1", Stages.TENDER_AMENDMENT, next));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), next, "brought forward to one second ahead");
+        // The moved deadline governs awards, to the second.
+        _expectRefused(notice("award", Stages.AWARD, 0), _deadlineNotPassed(next));
+        vm.warp(next);
+        anchorAs(worksPk, notice("award", Stages.AWARD, 0));
+    }
+
+    function test_DeadlineMove_PassedDeadlineIsReportedFirst() public {
+        // Both rules broken: the deadline has passed and the new one is in the past.
+        vm.warp(DEADLINE + 1 days);
+        _expectRefused(notice("amendment-1", Stages.TENDER_AMENDMENT, DEADLINE + 1 hours), _deadlinePassed(DEADLINE));
+    }
+
+    function test_DeadlineDeclaredFirst_IsNotAMove() public {
+        // A tender without a deadline: the first declaration moves nothing and is not held to
+        // the block time (an archived tender may state a past deadline; rule 4 moves only).
+        string memory ocid = "ocds-213czf-000-00008";
+        vm.warp(START_TIME + 5 days);
+        anchorAs(cityPk, notice(ocid, "tender", Stages.TENDER, sha256("t8"), 0));
+        uint64 past = START_TIME + 1 days;
+        anchorAs(cityPk, notice(ocid, "amendment", Stages.TENDER_AMENDMENT, sha256("m8"), past));
+        assertEq(uint256(ledger.processOf(ocidHashOf(ocid)).deadline), past, "declared");
+    }
+
+    // ------------------------------------------------------------ no tender after an amendment
+
+    function test_Tender_RevertWhen_AfterAnAmendment() public {
+        anchorAs(worksPk, notice("amendment-1", Stages.TENDER_AMENDMENT, 0));
+        _expectRefused(notice("tender-2", Stages.TENDER, 0), _tenderAfterAmendment());
+        _expectRefused(notice("tender-3", Stages.TENDER, DEADLINE + 1 days), _tenderAfterAmendment());
+        // Amendments and updates may still follow.
+        anchorAs(worksPk, notice("amendment-2", Stages.TENDER_AMENDMENT, DEADLINE + 1 days));
+        anchorAs(worksPk, notice("update-1", Stages.TENDER_UPDATE, 0));
+        _expectRefused(notice("tender-4", Stages.TENDER, 0), _tenderAfterAmendment());
+        assertEq(uint256(ledger.processOf(ocidHash).notices), 4, "tender + 3 amendments or updates");
+    }
+
+    function test_Tender_RevertWhen_AfterAnUpdate() public {
+        anchorAs(worksPk, notice("update-1", Stages.TENDER_UPDATE, 0));
+        _expectRefused(notice("tender-2", Stages.TENDER, 0), _tenderAfterAmendment());
+        // Even once the deadline has passed, and when the tender would keep the deadline.
+        vm.warp(DEADLINE + 1);
+        _expectRefused(notice("tender-3", Stages.TENDER, DEADLINE), _tenderAfterAmendment());
+    }
+
+    function test_Tender_RevertWhen_TheProcessOpenedWithAnAmendment() public {
+        string memory ocid = "ocds-213czf-000-00012";
+        anchorAs(cityPk, notice(ocid, "amendment", Stages.TENDER_AMENDMENT, sha256("m12"), 0));
+        INoticeLedger.NoticeInput memory tender = notice(ocid, "tender", Stages.TENDER, sha256("t12"), 0);
+        bytes memory seal = sealNotice(cityPk, tender);
+        vm.expectRevert(abi.encodeWithSelector(INoticeLedger.TenderAfterAmendment.selector, ocidHashOf(ocid)));
+        vm.prank(cityKey);
+        ledger.anchorNotice(tender, seal);
+    }
+
+    function test_Tender_SecondTenderBeforeAnyAmendmentIsAccepted() public {
+        // Another tender release, or a cancellation, is no amendment.
+        anchorAs(worksPk, notice("tender-2", Stages.TENDER, DEADLINE + 1 days));
+        anchorAs(worksPk, notice("cancellation", Stages.TENDER_CANCELLATION, 0));
+        anchorAs(worksPk, notice("tender-3", Stages.TENDER, 0));
+        assertEq(uint256(ledger.processOf(ocidHash).deadline), DEADLINE + 1 days, "moved by the second tender");
+    }
+
+    // ------------------------------------------------------------ previous names a release of the process
+
+    function test_Previous_NamingAnAnchoredReleaseOfTheProcessIsAccepted() public {
+        INoticeLedger.NoticeInput memory amendment =
+            amending(notice("amendment-1", Stages.TENDER_AMENDMENT, DEADLINE + 1 days), releaseIdOf(OCID, "tender"));
+        anchorAs(worksPk, amendment);
+        assertAnchoredNow(amendment, worksKey, works);
+        // A chain of amendments, each naming the one before.
+        anchorAs(worksPk2, amending(notice("amendment-2", Stages.TENDER_AMENDMENT, 0), amendment.releaseId));
+    }
+
+    function test_Previous_RevertWhen_ReleaseUnknown() public {
+        INoticeLedger.NoticeInput memory amendment =
+            amending(notice("amendment-1", Stages.TENDER_AMENDMENT, 0), releaseIdOf(OCID, "no-such-release"));
+        _expectRefused(amendment, _previousNotAnchored(previousOf(releaseIdOf(OCID, "no-such-release"))));
+
+        // The notice key of an anchored release is not its release id (the former meaning).
+        amendment.previous = keyOf(OCID, releaseIdOf(OCID, "tender"));
+        _expectRefused(amendment, _previousNotAnchored(amendment.previous));
+        // Nor is a release its own previous.
+        amendment.previous = previousOf(amendment.releaseId);
+        _expectRefused(amendment, _previousNotAnchored(amendment.previous));
+    }
+
+    function test_Previous_RevertWhen_ReleaseOfAnotherProcess() public {
+        // Another process (of another agency) holds a release under the very same id string.
+        string memory sharedId = "tender-notice-1";
+        string memory other = "ocds-213czf-000-00013";
+        anchorAs(cityPk, notice(other, sharedId, Stages.TENDER, sha256("t13"), 0));
+
+        INoticeLedger.NoticeInput memory amendment =
+            amending(notice("amendment-1", Stages.TENDER_AMENDMENT, 0), sharedId);
+        _expectRefused(amendment, _previousNotAnchored(previousOf(sharedId)));
+
+        // Once OCID has its own release under that id, the same link is accepted.
+        anchorAs(worksPk, notice(OCID, sharedId, Stages.PLANNING, sha256("p-shared"), 0));
+        anchorAs(worksPk, amendment);
+        assertAnchoredNow(amendment, worksKey, works);
+    }
+
+    function test_Previous_RevertWhen_OnTheFirstNoticeOfAProcess() public {
+        // Nothing is anchored in a fresh process, whatever other processes hold.
+        string memory fresh = "ocds-213czf-000-00014";
+        INoticeLedger.NoticeInput memory n = amending(
+            notice(fresh, "award", Stages.AWARD, sha256("a14"), 0), releaseIdOf(OCID, "tender")
+        );
+        bytes memory seal = sealNotice(worksPk, n);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                INoticeLedger.PreviousNotAnchored.selector, ocidHashOf(fresh), previousOf(releaseIdOf(OCID, "tender"))
+            )
+        );
+        vm.prank(worksKey);
+        ledger.anchorNotice(n, seal);
+        assertEq(uint256(ledger.processOf(ocidHashOf(fresh)).agency), 0, "the process is not opened");
+    }
+
     // ------------------------------------------------------------ processes opening late
 
     function test_ProcessMayOpenAtAnAwardOrContractStage() public {
@@ -310,24 +469,28 @@ contract LifecycleTest is LedgerTestBase {
         assertEq(ledger.recordByKey(keyOf(award)).digest != bytes32(0), !early, "anchored iff reached");
     }
 
-    /// @notice An amendment moving the deadline is accepted exactly while it has not passed;
-    ///         keeping it or declaring none is always accepted.
+    /// @notice An amendment moving the deadline is accepted exactly while it has not passed
+    ///         and only to a time after the block's; keeping it or declaring none is always accepted.
     function testFuzz_Amendment_MovesDeadlineOnlyBeforeItPasses(uint64 declared, uint64 elapsed, bool update)
         public
     {
         elapsed = uint64(bound(elapsed, 0, 30 days));
         uint256 at = START_TIME + elapsed;
         vm.warp(at);
+        // Half of the runs declare a time near the block's, where DeadlineInPast has its edge.
+        if (declared % 2 == 0) declared = uint64(at - 2 + declared % 5);
         INoticeLedger.NoticeInput memory amendment =
             notice("amendment", update ? Stages.TENDER_UPDATE : Stages.TENDER_AMENDMENT, declared);
         bool moves = declared != 0 && declared != DEADLINE;
-        bool refused = moves && at >= DEADLINE;
+        bool passed = moves && at >= DEADLINE;
+        bool inPast = moves && !passed && declared <= at;
 
         bytes memory seal = sealNotice(worksPk, amendment);
-        if (refused) vm.expectRevert(_deadlinePassed(DEADLINE));
+        if (passed) vm.expectRevert(_deadlinePassed(DEADLINE));
+        else if (inPast) vm.expectRevert(_deadlineInPast(declared));
         vm.prank(worksKey);
         ledger.anchorNotice(amendment, seal);
-        uint256 expected = moves && !refused ? declared : DEADLINE;
+        uint256 expected = moves && !passed && !inPast ? declared : DEADLINE;
         assertEq(uint256(ledger.processOf(ocidHash).deadline), expected, "deadline");
     }
 }

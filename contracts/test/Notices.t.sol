@@ -165,13 +165,19 @@ contract NoticesTest is LedgerTestBase {
         assertNoRecord(ledger.recordByKey(keyOf(copy)));
         assertEq(ledger.recordByDigest(planning.digest).digest, planning.digest, "original kept");
 
-        // Also across processes and agencies: a digest has one place on the ledger.
-        INoticeLedger.NoticeInput memory elsewhere =
-            notice("ocds-213czf-000-00002", "r1", Stages.DOCUMENT, planning.digest, 0);
-        bytes memory seal = sealNotice(cityPk, elsewhere);
-        vm.expectRevert(abi.encodeWithSelector(INoticeLedger.DigestAlreadyAnchored.selector, planning.digest));
-        vm.prank(cityKey);
-        ledger.anchorNotice(elsewhere, seal);
+        // Also across processes and agencies, at any stage: a release digest has one place on
+        // the ledger. (Only evidence documents are scoped to their process: Documents.t.sol.)
+        for (uint8 stage = Stages.PLANNING; stage < Stages.DOCUMENT; ++stage) {
+            INoticeLedger.NoticeInput memory elsewhere =
+                notice("ocds-213czf-000-00002", string.concat("r", decimal(stage)), stage, planning.digest, 0);
+            bytes memory seal = sealNotice(cityPk, elsewhere);
+            vm.expectRevert(abi.encodeWithSelector(INoticeLedger.DigestAlreadyAnchored.selector, planning.digest));
+            vm.prank(cityKey);
+            ledger.anchorNotice(elsewhere, seal);
+            assertNoRecord(ledger.recordByKey(keyOf(elsewhere)));
+        }
+        assertSameRecord(ledger.recordByDigest(planning.digest), ledger.recordByKey(keyOf(planning)));
+        assertEq(uint256(ledger.processOf(ocidHashOf("ocds-213czf-000-00002")).agency), 0, "no process opened");
     }
 
     // ------------------------------------------------------------ rule 2: one agency per process
@@ -218,12 +224,13 @@ contract NoticesTest is LedgerTestBase {
 
     // ------------------------------------------------------------ fuzz
 
-    /// @notice Any well-formed notice round-trips: the record holds what was sealed.
+    /// @notice Any well-formed notice round-trips: the record holds what was sealed. With
+    ///         `linked`, it names (`previous`) a planning release anchored before it in its process.
     function testFuzz_AnchorNotice_RoundTrip(
         string memory ocid,
         string memory releaseId,
         bytes32 digest,
-        bytes32 previous,
+        bool linked,
         uint8 stage,
         uint64 deadline,
         bool viaRelayer
@@ -237,9 +244,15 @@ contract NoticesTest is LedgerTestBase {
             releaseId: releaseId,
             stage: stage,
             digest: digest,
-            previous: previous,
+            previous: bytes32(0),
             deadline: deadline
         });
+        if (linked) {
+            string memory earlierId = "earlier planning release";
+            vm.assume(keccak256(bytes(releaseId)) != keccak256(bytes(earlierId)) && digest != sha256("earlier"));
+            anchorAs(cityPk, notice(ocid, earlierId, Stages.PLANNING, sha256("earlier"), 0));
+            n.previous = previousOf(earlierId);
+        }
 
         if (viaRelayer) relay(cityPk, n);
         else anchorAs(cityPk, n);
@@ -248,7 +261,7 @@ contract NoticesTest is LedgerTestBase {
         assertAnchoredNow(n, cityKey, city);
         INoticeLedger.ProcessState memory p = ledger.processOf(keccak256(bytes(ocid)));
         assertEq(uint256(p.agency), uint256(city), "process agency");
-        assertEq(uint256(p.notices), 1, "process notices");
+        assertEq(uint256(p.notices), linked ? 2 : 1, "process notices");
         bool tenderStage = stage >= Stages.TENDER && stage <= Stages.TENDER_UPDATE;
         assertEq(uint256(p.deadline), tenderStage ? deadline : 0, "deadline only from tender stages");
         assertEq(p.hasTender, tenderStage || stage == Stages.TENDER_CANCELLATION, "hasTender");
@@ -263,5 +276,31 @@ contract NoticesTest is LedgerTestBase {
         );
         vm.prank(cityKey);
         ledger.anchorNotice(n, seal);
+    }
+
+    /// @notice Any non-zero `previous` that names no release of the process is refused, even
+    ///         when another process holds a release under that id; zero names nothing and passes.
+    function testFuzz_AnchorNotice_RevertWhen_PreviousNotAnchored(bytes32 previous, uint8 stage) public {
+        vm.assume(previous != previousOf(planning.releaseId));
+        stage = uint8(bound(stage, Stages.PLANNING, Stages.DOCUMENT));
+        // "shared" is a release of another process only; `planning` is the one release of OCID.
+        anchorAs(cityPk, notice("ocds-213czf-000-00002", "shared", Stages.PLANNING, sha256("other"), 0));
+        anchorAs(worksPk, planning);
+        INoticeLedger.NoticeInput memory n = notice(OCID, "next", stage, sha256("next"), 0);
+
+        n.previous = previousOf("shared");
+        _expectRefused(
+            n, abi.encodeWithSelector(INoticeLedger.PreviousNotAnchored.selector, ocidHashOf(OCID), n.previous)
+        );
+        n.previous = previous;
+        if (previous != bytes32(0)) {
+            _expectRefused(
+                n, abi.encodeWithSelector(INoticeLedger.PreviousNotAnchored.selector, ocidHashOf(OCID), previous)
+            );
+            assertNotAnchored(n);
+            n.previous = previousOf(planning.releaseId);
+        }
+        anchorAs(worksPk, n);
+        assertAnchoredNow(n, worksKey, works);
     }
 }

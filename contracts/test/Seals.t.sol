@@ -50,7 +50,7 @@ contract SealsTest is LedgerTestBase {
 
     function test_NoticeTypedDataHash_MatchesIndependentComputation() public view {
         INoticeLedger.NoticeInput memory n = tender;
-        n.previous = keyOf(OCID, "earlier");
+        n.previous = previousOf(releaseIdOf(OCID, "earlier"));
         assertEq(ledger.noticeTypedDataHash(n), noticeHash(n), "noticeTypedDataHash");
     }
 
@@ -289,7 +289,7 @@ contract SealsTest is LedgerTestBase {
         tampered[1].releaseId = releaseIdOf(OCID, "tender-v2");
         tampered[2].stage = Stages.TENDER_UPDATE;
         tampered[3].digest = sha256("another release");
-        tampered[4].previous = keyOf(OCID, "planning");
+        tampered[4].previous = previousOf(releaseIdOf(OCID, "planning"));
         tampered[5].deadline = tender.deadline - 9 days;
 
         for (uint256 i; i < 6; ++i) {

@@ -58,8 +58,9 @@ contract ViewsTest is LedgerTestBase {
             START_TIME + 12,
             Stages.PLANNING
         );
+        assertSameRecord(ledger.recordByDigest(planning.digest), ledger.recordByKey(keyOf(planning)));
         assertRecord(
-            ledger.recordByDigest(document.digest),
+            ledger.recordByKey(keyOf(document)),
             document.digest,
             cityKey,
             city,
@@ -67,6 +68,8 @@ contract ViewsTest is LedgerTestBase {
             START_TIME + 24,
             Stages.DOCUMENT
         );
+        // Rule 7: a document is found by its key; its digest names no single record.
+        assertNoRecord(ledger.recordByDigest(document.digest));
     }
 
     /// @notice The packed record keeps every field apart even at the widths' limits.
@@ -108,8 +111,8 @@ contract ViewsTest is LedgerTestBase {
         (digests[0], digests[1], digests[2]) = (planning.digest, document.digest, sha256("unknown"));
         INoticeLedger.NoticeRecord[] memory byDigest = ledger.recordsByDigest(digests);
         assertEq(byDigest.length, 3, "one record per digest");
-        assertSameRecord(byDigest[0], ledger.recordByDigest(planning.digest));
-        assertSameRecord(byDigest[1], ledger.recordByDigest(document.digest));
+        assertSameRecord(byDigest[0], ledger.recordByKey(keyOf(planning)));
+        assertNoRecord(byDigest[1]); // a document is found by key only
         assertNoRecord(byDigest[2]);
 
         assertEq(ledger.recordsByKey(new bytes32[](0)).length, 0, "empty in, empty out");
