@@ -132,3 +132,15 @@ class DigestFormatError(InputError):
 
 class ProofFormatError(InputError):
     """A Merkle proof (as a receipt carries it) that is not in a known, well-formed format."""
+
+
+# ---------------------------------------------------------------- governance
+
+
+class GovernanceRefusedError(InputError):
+    """A governance request the ledger refused for what it asked (a prefix reserved for another
+    agency, an unknown agency): bad input, not a broken chain. ``reason`` is the decoded error."""
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason

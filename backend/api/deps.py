@@ -55,7 +55,12 @@ def calling_agency(
     backend: BackendDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The agency whose token came with the request: 401 without a bearer token, 403 for an unknown one."""
+    """The agency (its name as registered on chain) whose live token came with the request.
+
+    401 without a bearer token, and 401 ``invalid_token`` (RFC 6750) for a token that is
+    unknown, revoked or expired: the three get the same answer, so that the answer does
+    not tell which tokens once existed.
+    """
     if credentials is None or not is_well_formed(credentials.credentials):
         raise ProblemError(
             problem(
@@ -68,7 +73,12 @@ def calling_agency(
     agency = agency_of_token(backend.store, credentials.credentials)
     if agency is None:
         raise ProblemError(
-            problem(403, "this credential is unknown or revoked", advice="ask the operator for a new token")
+            problem(
+                401,
+                "this credential is unknown, revoked or expired",
+                advice="ask the operator for a new token ('tenderledger agency token NAME')",
+            ),
+            headers={"WWW-Authenticate": 'Bearer realm="tenderledger", error="invalid_token"'},
         )
     return agency
 

@@ -218,6 +218,7 @@ class Verdict(BaseModel):
     block_number: int | None
     block_timestamp: int | None
     tx_hash: str | None
+    log_index: int | None = Field(default=None, description="Position of the anchoring event in its block")
     changed: list[str] | None = Field(
         default=None, description="Tampered notices: JSON pointers of changed fields"
     )

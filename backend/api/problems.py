@@ -8,7 +8,8 @@ title (RFC 9457, section 4.2.1); the others have a type of their own under
 addresses: clients compare them, nobody fetches them.
 
 Server-side failures (5xx) do not echo internal messages, which can name files or
-endpoints; the full text goes to the server log.
+endpoints; the full text goes to the server log, without the credentials a database
+or RPC URL may carry.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from backend.errors import (
     ChainError,
     ConfigurationError,
     DeploymentMismatchError,
+    GovernanceRefusedError,
     InputError,
     KeystoreError,
     LedgerRevertError,
@@ -42,6 +44,7 @@ from backend.errors import (
     StoreError,
     TenderledgerError,
 )
+from backend.redaction import database_url_secrets, scrub, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +161,7 @@ def input_problem(
 _DESCRIPTIONS: Final[dict[int, str]] = {
     400: "Malformed input: not strict JSON (bad syntax, duplicate keys, NaN, bad UTF-8, too deep), "
     "a bad digest, or bad parameters",
-    401: "No credential, or not a bearer token",
-    403: "The credential is unknown or revoked",
+    401: "No credential, not a bearer token, or a token that is unknown, revoked or expired",
     404: "Not found",
     409: "This (ocid, release id) is already anchored with other content; the existing receipt is included",
     413: "The body is larger than the limit",
@@ -204,6 +206,15 @@ _UNPROCESSABLE = (NoticeFormatError, SchemaValidationError, CanonicalizationErro
 
 def problem_of(error: TenderledgerError) -> Problem:
     """The problem document for a known error."""
+    if isinstance(error, GovernanceRefusedError):
+        return NoticeProblem(
+            type=problem_type(LEDGER_REFUSED),
+            title=title_of(LEDGER_REFUSED, 422),
+            status=422,
+            detail=error.message,
+            advice=error.hint or None,
+            contract_error=ContractError.of(error.reason, error.message),
+        )
     if isinstance(error, InputError):
         if isinstance(error, _UNPROCESSABLE):
             return input_problem(422, error.message, slug=NOT_OCDS, advice=error.hint or None)
@@ -252,7 +263,7 @@ async def _on_known_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, TenderledgerError)
     document = problem_of(exc)
     if document.status >= 500:
-        log.error("%s %s failed: %s", request.method, request.url.path, exc.diagnostics())
+        log.error("%s %s failed: %s", request.method, request.url.path, _for_log(request, exc.diagnostics()))
     return respond(request, document)
 
 
@@ -277,8 +288,18 @@ async def _on_http(request: Request, exc: Exception) -> ProblemResponse:
 
 async def _on_chain_connection(request: Request, exc: Exception) -> ProblemResponse:
     # requests only ever talks to the chain's JSON-RPC endpoint here; some reads do not wrap its errors.
-    log.error("%s %s: cannot reach the chain: %s", request.method, request.url.path, exc)
+    log.error(
+        "%s %s: cannot reach the chain: %s", request.method, request.url.path, _for_log(request, str(exc))
+    )
     return respond(request, problem_of(NetworkError("cannot reach the chain")))
+
+
+def _for_log(request: Request, text: str) -> str:
+    """``text`` without the secrets of the server's database and RPC URLs (drivers quote them)."""
+    settings = getattr(getattr(request.app.state, "backend", None), "settings", None)
+    if settings is None:
+        return text
+    return scrub(text, [*url_secrets(settings.rpc_url), *database_url_secrets(settings.store_url)])
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:

@@ -1,4 +1,9 @@
-"""The deployment file: which chain and contract the backend talks to, and what code it must find there."""
+"""The deployment file: which chain and contract the backend talks to, and what code it must find there.
+
+The file is handed to auditors, so it holds nothing secret: an RPC URL is kept only
+without its userinfo, query string and fragment (where node providers put credentials),
+and a URL that cannot be read as one is not kept at all.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.errors import ConfigurationError
+from backend.redaction import public_rpc_url
 
 DEPLOYMENT_FORMAT = "tenderledger-deployment/1"
 
@@ -26,7 +32,13 @@ class Deployment:
     source_hash: str
     deployed_at: str
     rpc_url: str | None = None
+    """Where the chain was reached when deploying, credentials removed: a hint for auditors, never used
+    to connect (``--rpc-url`` and TENDERLEDGER_RPC_URL are)."""
     format: str = field(default=DEPLOYMENT_FORMAT)
+
+    def __post_init__(self) -> None:
+        # Whoever builds a Deployment, what it holds (and so the file) carries no credentials.
+        object.__setattr__(self, "rpc_url", public_rpc_url(self.rpc_url))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from backend.errors import ChainError, NetworkError
+from backend.redaction import public_rpc_url, scrub, url_secrets
 
 HTTP_TIMEOUT_S = 60.0
 
@@ -41,6 +42,9 @@ class RpcClient:
         self.w3 = w3
         provider = w3.provider
         self._url = provider.endpoint_uri if isinstance(provider, HTTPProvider) else None
+        # Errors name the endpoint without the credentials its URL may carry.
+        self._shown_url = public_rpc_url(self._url) or "the configured endpoint"
+        self._secrets = url_secrets(self._url)
         self._session = requests.Session() if self._url else None
         self._ids = count(1)
 
@@ -70,9 +74,13 @@ class RpcClient:
             response.raise_for_status()
             replies = response.json()
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise NetworkError(f"cannot reach the chain at {self._url}: {exc}") from exc
+            raise NetworkError(
+                f"cannot reach the chain at {self._shown_url}: {scrub(str(exc), self._secrets)}"
+            ) from exc
         except (requests.HTTPError, ValueError) as exc:
-            raise NetworkError(f"the chain at {self._url} gave an unusable answer: {exc}") from exc
+            raise NetworkError(
+                f"the chain at {self._shown_url} gave an unusable answer: {scrub(str(exc), self._secrets)}"
+            ) from exc
         if isinstance(replies, dict):  # some nodes answer a failed batch with one error object
             replies = [replies] * len(body)
         by_id = {reply.get("id"): reply for reply in replies}

@@ -65,7 +65,7 @@ class TransactionSender:
         except REVERT_EXCEPTIONS as exc:
             raise refusal_of(exc) from exc
         except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(f"cannot reach the chain: {exc}") from exc
+            raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
 
     def build(
         self, function: Callable, *, gas: int | None = None, nonce: int | None = None
@@ -94,7 +94,8 @@ class TransactionSender:
             )
         except requests.exceptions.ConnectionError as exc:
             raise NetworkError(
-                f"cannot reach the chain: {exc}", hint="is the devnet running? 'tenderledger devnet status'"
+                f"cannot reach the chain ({type(exc).__name__})",
+                hint="is the devnet running? 'tenderledger devnet status'",
             ) from exc
         except TimeExhausted as exc:
             raise NetworkError(f"no receipt within {self.receipt_timeout:.0f} s: {exc}") from exc

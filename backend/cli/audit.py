@@ -40,7 +40,7 @@ def audit_store(
         raise ConfigurationError(error.message, hint=error.hint or None) from error
     if store is None:
         raise ConfigurationError(
-            f"no evidence store at {backend.settings.store_url}",
+            f"no evidence store at {backend.settings.public_store_url}",
             hint="set TENDERLEDGER_HOME (or --home) to the folder the notices were anchored from",
         )
     audit = StoreAudit(backend.ledger, store, complete=complete)

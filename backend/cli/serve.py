@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Annotated
 
 import typer
 
 from backend.cli.app import app, console_err, settings_of
 from backend.errors import UsageError
-from backend.settings import Settings
+from backend.settings import KEY_PASSWORD_ENV, Settings
 
 
 def is_loopback(host: str) -> bool:
@@ -33,9 +34,12 @@ def serve_api(settings: Settings, *, public: bool = False) -> None:
             f"{host} is not a loopback address: the API would be reachable from other machines",
             hint="put it behind a TLS proxy and pass --public if that is what you want",
         )
-    if settings.key_password is None:
+    if settings.key_password is None and not any(
+        name.startswith(KEY_PASSWORD_ENV + "_") for name in os.environ
+    ):
         console_err.print(
-            "warning: TENDERLEDGER_KEY_PASSWORD is not set: anchoring through the API will fail"
+            f"warning: neither {KEY_PASSWORD_ENV}_<AGENCY> nor {KEY_PASSWORD_ENV} is set: "
+            "anchoring through the API will fail (the server cannot prompt for keystore passwords)"
         )
     import uvicorn
 

@@ -1,10 +1,12 @@
 """The agency demo, end to end, on a fresh devnet under ``$TENDERLEDGER_HOME/demo``.
 
-1. start a devnet, deploy the ledger, register two agencies;
+1. start a devnet, deploy the ledger, register two agencies, and reserve the city's
+   ocid prefix for it;
 2. a city anchors a tender and an amendment that moves its deadline; an award sent
    before the deadline is refused by the ledger; the devnet clock moves past the
    deadline and the award and contract are accepted;
-3. a national agency anchors the real OCDS releases of three publishers;
+3. a national agency, given the real publishers' ocid prefixes, anchors their real
+   OCDS releases;
 4. an auditor verifies the notices and catches a tampered copy, a notice that was
    never anchored, and the award the ledger refused;
 5. the REST API serves the result until interrupted.
@@ -42,6 +44,14 @@ CITY = "Municipality of Valparaiso"
 NATIONAL = "National Procurement Directorate"
 DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - throwaway keystores of the demo devnet, never a real key
 DEMO_SCRYPT_N = 2**12
+"""A cheap keystore cost, for speed: the demo's keys live on a throwaway devnet and guard nothing."""
+CITY_PREFIX = "ocds-tldemo"
+REAL_PUBLISHER_PREFIXES = {
+    "paraguay": "ocds-03ad3f",  # DNCP Paraguay
+    "mexico-jalisco": "ocds-xs1qbl",  # SEPAF Jalisco
+    "uk-contracts-finder": "ocds-b5fd17",  # UK Contracts Finder
+}
+"""The ocid prefix of each publisher of ../shared/ocds-real (by folder), as their files use it."""
 assert DEV_ACCOUNTS >= 2
 SKIP_WORDS = {
     "linked_release": "linked releases (a URL only)",
@@ -98,11 +108,14 @@ def run_demo(
     deployment.save(settings.deployment_path)
     ledger = Ledger(w3, deployment)
     say(f"   {engine} devnet at {info.rpc_url} (chain {info.chain_id}); NoticeLedger at {deployment.ledger}")
+    agency_ids: dict[str, int] = {}
     for name in (CITY, NATIONAL):
-        key = create_agency_keystore(settings, name)
-        agency_id = ledger.register_agency(governance, name)
+        key = create_agency_keystore(settings, name, chain_id=info.chain_id)
+        agency_id = agency_ids[name] = ledger.register_agency(governance, name)
         ledger.add_seal_key(governance, agency_id, key.address)
         say(f"   agency {agency_id}: {name}, seal key {key.address}")
+    ledger.reserve_ocid_prefix(governance, agency_ids[CITY], CITY_PREFIX)
+    say(f"   ocid prefix {CITY_PREFIX} reserved for {CITY}")
 
     backend = Backend(settings, w3=w3)
     service = AnchorService(backend)
@@ -143,6 +156,13 @@ def run_demo(
     if corpus is None:
         say("   (no real OCDS corpus found next to the project: skipped)")
     else:
+        reserved = [
+            prefix for folder, prefix in REAL_PUBLISHER_PREFIXES.items() if (corpus / folder).is_dir()
+        ]
+        for prefix in reserved:
+            ledger.reserve_ocid_prefix(governance, agency_ids[NATIONAL], prefix)
+        if reserved:
+            say(f"   the publishers' ocid prefixes reserved for {NATIONAL}: {', '.join(reserved)}")
         intake = read_paths(sorted(corpus.rglob("*.json")))
         results = service.anchor(intake, agency=NATIONAL)
         real_outcomes = Counter(

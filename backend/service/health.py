@@ -19,12 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backend.chain.deployment import Deployment
 from backend.errors import DeploymentMismatchError, TenderledgerError
+from backend.redaction import database_url_secrets, scrub, url_secrets
 from backend.service.context import Backend
 from backend.store.models import OutboxRow
+from backend.store.states import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
-BACKLOG_STATUSES = ("pending", "sent")
+BACKLOG_STATUSES = OPEN_STATUSES
+"""The backlog: outbox work the chain has not taken yet."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def _check_chain(backend: Backend) -> ChainHealth:
     try:
         chain_id = int(backend.w3.eth.chain_id)
     except Exception as exc:  # any transport failure means the same thing here
-        log.warning("health: cannot reach the chain: %s", _one_line(exc))
+        log.warning("health: cannot reach the chain: %s", _one_line(exc, backend))
         return ChainHealth(False, None, expected, address, "cannot reach the chain")
     try:
         # The first use checks the deployment; later uses check again, as a node can be reset under us.
@@ -99,7 +102,7 @@ def _check_chain(backend: Backend) -> ChainHealth:
         # Chain ids, addresses and code hashes are public: the message can be shown as it is.
         return ChainHealth(True, chain_id, expected, address, error.message)
     except Exception as exc:
-        log.warning("health: cannot check the ledger: %s", _one_line(exc))
+        log.warning("health: cannot check the ledger: %s", _one_line(exc, backend))
         return ChainHealth(False, chain_id, expected, address, "cannot check the ledger")
     return ChainHealth(True, chain_id, expected, ledger.address, None)
 
@@ -111,11 +114,14 @@ def _check_store(backend: Backend) -> StoreHealth:
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.status.in_(BACKLOG_STATUSES))
             )
     except (TenderledgerError, SQLAlchemyError, OSError) as exc:
-        log.warning("health: cannot query the evidence store: %s", _one_line(exc))
+        log.warning("health: cannot query the evidence store: %s", _one_line(exc, backend))
         return StoreHealth(False, None, "cannot query the evidence store")
     return StoreHealth(True, int(backlog or 0), None)
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+def _one_line(exc: BaseException, backend: Backend) -> str:
+    """The error on one line, short, without the secrets of the configured database and RPC URLs."""
+    settings = backend.settings
+    secrets = [*url_secrets(settings.rpc_url), *database_url_secrets(settings.store_url)]
+    text = scrub(" ".join(str(exc).split()), secrets) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."

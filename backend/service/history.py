@@ -1,18 +1,29 @@
-"""A process timeline from the chain, with the red flags an auditor looks for."""
+"""A process timeline from the chain, with the red flags an auditor looks for.
+
+The timeline is public, and the ledger is shared by agencies that do not trust each
+other. Besides the chain's notices it shows only the refused submissions of the
+process's own agency (the one the chain binds the process to, or, before its first
+notice, the one its ocid prefix is reserved for), known from the evidence store:
+another agency's refused attempt on the process never appears there, nor changes its
+red flags.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from backend.chain.ledger import Ledger
 from backend.core.jsontext import parse_json
 from backend.core.notice import parse_notices
+from backend.core.ocid import ocid_prefix
 from backend.core.receipt import hex32
 from backend.core.redflags import RedFlag, TimelineEntry, red_flags
 from backend.core.seal import ocid_hash
 from backend.core.stages import Stage
 from backend.service.context import Backend
-from backend.store import EvidenceStore
+from backend.store import EvidenceStore, OutboxEntry
+from backend.store.states import OutboxStatus, WorkKind
 
 
 @dataclass
@@ -128,9 +139,8 @@ def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None)
                 )
             )
     if store is not None:
-        for entry in store.outbox(statuses=("refused",)):
-            if entry.ocid != ocid:
-                continue
+        owner, refusals = _own_refusals(ledger, store, ocid)
+        for entry in refusals:
             fields = entry.payload["fields"]
             stage = Stage(int(fields["stage"]))
             entries.append(
@@ -141,8 +151,8 @@ def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None)
                     block_number=None,
                     block_timestamp=None,
                     tx_hash=None,
-                    agency=None,
-                    agency_name=entry.agency,
+                    agency=owner,
+                    agency_name=names.get(owner),
                     signer=None,
                     deadline=int(fields["deadline"]),
                     status="refused",
@@ -153,3 +163,40 @@ def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None)
             if notice is not None:
                 timeline.append(TimelineEntry.from_notice(notice, anchored_at=None))
     return ProcessHistory(ocid=ocid, entries=entries, flags=red_flags(timeline))
+
+
+def process_owner(ledger: Ledger, ocid: str) -> int:
+    """The agency a process belongs to: the one the chain bound it to, else the one its ocid prefix
+    is reserved for; 0 when neither."""
+    bound = ledger.process(ocid_hash(ocid)).agency
+    if bound:
+        return bound
+    prefix = ocid_prefix(ocid)
+    if prefix is None:
+        return 0
+    try:
+        return ledger.prefix_owner(prefix)
+    except ValueError:  # not a prefix that can be reserved: nobody owns it
+        return 0
+
+
+def _own_refusals(ledger: Ledger, store: EvidenceStore, ocid: str) -> tuple[int, list[OutboxEntry]]:
+    """The process's agency, and the refused submissions of ``ocid`` sealed with a key the chain
+    assigns to it."""
+    refused = [
+        e for e in store.outbox(statuses=(OutboxStatus.REFUSED,), kind=WorkKind.NOTICE) if e.ocid == ocid
+    ]
+    if not refused:
+        return 0, []
+    owner = process_owner(ledger, ocid)
+    if not owner:
+        return 0, []
+    key_agencies: dict[str, int] = {}
+    own = []
+    for entry in refused:
+        signer = str(entry.payload.get("signer") or "")
+        if signer and signer not in key_agencies:
+            key_agencies[signer] = ledger.seal_key(signer).agency
+        if key_agencies.get(signer, 0) == owner:
+            own.append(entry)
+    return owner, own

@@ -8,9 +8,13 @@ key and, in tests, through an in-process EVM that is not thread-safe. So:
    take turns for this step, so they never race each other in the store.
 2. One sender. A single worker thread runs the Dispatcher: the relayer's nonces
    come from one counter and cannot clash.
-3. One transaction per notice. Work is keyed by notice digest: the outbox holds
-   one row per digest, and every request for a digest waits on the same future.
-   Ten identical submissions make one transaction and read one receipt.
+3. One transaction per notice. Work is keyed by (agency, notice digest): the outbox
+   holds one row per agency and digest, and every request of an agency for a digest
+   waits on the same future. Ten identical submissions make one transaction and read
+   one receipt.
+4. Tenants apart. An agency's submission is settled only by its own anchor: the same
+   bytes another agency anchored come back refused (``ProcessOfOtherAgency``), never
+   with the other agency's receipt (see ``dispatch``).
 
 A request waits for its notices up to a limit; past it the caller is told the work
 is pending and the worker carries on, retrying with a growing delay while the chain
@@ -41,24 +45,19 @@ from web3 import Web3
 from web3.middleware.base import Web3Middleware
 from web3.types import MakeBatchRequestFn, MakeRequestFn, RPCEndpoint, RPCResponse
 
-from backend.chain.ledger import AnchoredEvent
 from backend.core.receipt import AnchorPoint, build_receipt, hex32
+from backend.core.records import AnchoredEvent
 from backend.core.seal import notice_key
 from backend.errors import NetworkError, TenderledgerError
 from backend.service.anchoring import AnchorResult, AnchorService, Outcome
 from backend.service.context import Backend
 from backend.service.dispatch import Dispatcher
 from backend.service.intake import InputProblem, Intake
-from backend.store import OutboxEntry
+from backend.store import OutboxEntry, OutboxKey
+from backend.store.states import OPEN_STATUSES, OutboxStatus, WorkKind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-OPEN_STATUSES: Final = ("pending", "sent")
-"""Outbox statuses of work the chain has not taken yet."""
-
-SETTLED_STATUSES: Final = ("anchored", "final")
-"""Outbox statuses of work with a receipt."""
 
 RETRY_START_S: Final = 1.0
 RETRY_MAX_S: Final = 60.0
@@ -160,9 +159,9 @@ class NoticeGateway:
         # Order: _intake_lock before _state_lock, everywhere.
         self._intake_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._waiters: dict[str, Future[bool]] = {}  # digest hex -> future of "anchored by this gateway"
-        self._owed: set[str] = set()  # digests the worker still has to settle
-        self._rechecked: set[str] = set()
+        self._waiters: dict[OutboxKey, Future[bool]] = {}  # future of "anchored by this gateway"
+        self._owed: set[OutboxKey] = set()  # notices the worker still has to settle
+        self._rechecked: set[OutboxKey] = set()
         self._unconfirmed = False  # some receipts wait for confirmations: look at them again
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -226,10 +225,10 @@ class NoticeGateway:
             self._wake.set()
             wait(futures.values(), timeout=self.wait_s if wait_s is None else wait_s)
         # A future still running when the wait ended may have settled since: its receipt is then new.
-        anchored_now = {
-            subject for subject, future in futures.items() if not future.done() or future.result()
-        }
-        results = service.results(intake, accepted, issues, anchored_now=anchored_now)
+        anchored_now = {key[2] for key, future in futures.items() if not future.done() or future.result()}
+        results = self._as_settled_for(
+            agency, service.results(intake, accepted, issues, anchored_now=anchored_now)
+        )
         notices = []
         for result in results:
             existing = None
@@ -238,18 +237,41 @@ class NoticeGateway:
             notices.append(SubmittedNotice(result, existing))
         return Submission(notices, skipped=list(intake.problems))
 
-    def _register(self, entries: Iterable[OutboxEntry]) -> dict[str, Future[bool]]:
+    def _as_settled_for(self, agency: str, results: list[AnchorResult]) -> list[AnchorResult]:
+        """``results`` as ``agency``'s own outbox rows have them.
+
+        Receipts are stored by digest, so a result can find the receipt of the same bytes
+        anchored by another agency: only a settled row of ``agency`` may carry one. A row
+        still open is pending; a refused one is refused, with its own error.
+        """
+        own = {
+            hex32(bytes.fromhex(e.subject)): e
+            for e in self.backend.store.outbox_by_subjects(
+                ((WorkKind.NOTICE, r.digest.removeprefix("0x")) for r in results), agency=agency
+            )
+        }
+        for result in results:
+            entry = own.get(result.digest)
+            if result.outcome is Outcome.INVALID or entry is None or entry.status.is_settled:
+                continue
+            result.receipt = None
+            refused = entry.status is OutboxStatus.REFUSED
+            result.outcome = Outcome.REFUSED if refused else Outcome.PENDING
+            result.error, result.error_name = (entry.error, entry.error_name) if refused else (None, None)
+        return results
+
+    def _register(self, entries: Iterable[OutboxEntry]) -> dict[OutboxKey, Future[bool]]:
         """Futures for the entries not yet settled; a refused entry is judged again."""
         entries = list(entries)
-        refused = [e.id for e in entries if e.status == "refused"]
+        refused = [e.id for e in entries if e.status is OutboxStatus.REFUSED]
         if refused:
             # A resubmission asks again: the refusal may no longer hold (the deadline has passed).
-            self.backend.store.set_status(refused, "pending", clear_tx=True)
-        subjects = {e.subject for e in entries if e.status in OPEN_STATUSES or e.status == "refused"}
+            self.backend.store.set_status(refused, OutboxStatus.PENDING, clear_tx=True)
+        keys = {e.key for e in entries if e.status.is_open or e.status is OutboxStatus.REFUSED}
         with self._state_lock:
-            self._owed |= subjects
-            self._rechecked -= subjects
-            return {subject: self._waiters.setdefault(subject, Future()) for subject in subjects}
+            self._owed |= keys
+            self._rechecked -= keys
+            return {key: self._waiters.setdefault(key, Future()) for key in keys}
 
     # ---------------------------------------------------------------- the worker
 
@@ -285,36 +307,36 @@ class NoticeGateway:
 
     def _reopen(self, entries: Iterable[OutboxEntry]) -> None:
         """Entries put back to pending (their block is gone) are work again; note what waits for blocks."""
-        subjects = {e.subject for e in entries if e.kind == "notice"}
-        if subjects:
-            log.warning(
-                "%d notices lost their block (a reorg, or a node behind): anchoring again", len(subjects)
-            )
+        keys = {e.key for e in entries if e.kind is WorkKind.NOTICE}
+        if keys:
+            log.warning("%d notices lost their block (a reorg, or a node behind): anchoring again", len(keys))
             with self._state_lock:
-                self._owed |= subjects
-        self._unconfirmed = bool(self.backend.store.outbox(statuses=("anchored",), kind="notice", limit=1))
+                self._owed |= keys
+        self._unconfirmed = bool(
+            self.backend.store.outbox(statuses=(OutboxStatus.ANCHORED,), kind=WorkKind.NOTICE, limit=1)
+        )
 
     def _resume_outbox(self) -> None:
         try:
-            entries = self.backend.store.outbox(statuses=OPEN_STATUSES, kind="notice")
+            entries = self.backend.store.outbox(statuses=OPEN_STATUSES, kind=WorkKind.NOTICE)
         except Exception:
             log.exception("cannot read the outbox to resume open work")
             return
         if entries:
             log.info("resuming %d notices left in the outbox", len(entries))
             with self._state_lock:
-                self._owed.update(e.subject for e in entries)
+                self._owed.update(e.key for e in entries)
         try:
             self._reopen([])
         except Exception:
             log.exception("cannot read the outbox for receipts waiting for confirmations")
 
-    def _dispatch(self, work: set[str]) -> bool:
+    def _dispatch(self, work: set[OutboxKey]) -> bool:
         """One Dispatcher run over ``work``; True when everything settled or was requeued on purpose."""
         anchored: set[str] = set()
         sent_ok = False
         try:
-            entries = self.backend.store.outbox_by_subjects(("notice", subject) for subject in sorted(work))
+            entries = self.backend.store.outbox_by_keys(sorted(work))
             dispatcher = Dispatcher(self.backend)
             try:
                 # Outbox order is publication order: a tender goes before the award that follows it.
@@ -323,8 +345,10 @@ class NoticeGateway:
             finally:
                 anchored = set(dispatcher.report.anchored_subjects)
                 # Finalizing looks at every receipt of the store: earlier work may have lost its block.
-                reopened = dispatcher.report.reopened - work
-                self._reopen(self.backend.store.outbox_by_subjects(("notice", s) for s in sorted(reopened)))
+                reopened = self.backend.store.outbox_by_subjects(
+                    (WorkKind.NOTICE, s) for s in sorted(dispatcher.report.reopened)
+                )
+                self._reopen(e for e in reopened if e.key not in work and e.status.is_open)
         except TenderledgerError as error:
             log.warning("anchoring paused, will retry: %s", error.diagnostics())
         except Exception:
@@ -335,36 +359,36 @@ class NoticeGateway:
             log.exception("cannot read the outcome of anchoring, will retry")
             return False
 
-    def _settle(self, work: set[str], anchored: set[str]) -> bool:
+    def _settle(self, work: set[OutboxKey], anchored: set[str]) -> bool:
         """Resolve the futures of settled work; True unless something is left open for no reason."""
         store = self.backend.store
         # Under the intake lock, a resubmission cannot reopen an entry between reading and resolving it.
         with self._intake_lock:
-            entries = {e.subject: e for e in store.outbox_by_subjects(("notice", s) for s in work)}
+            entries = {e.key: e for e in store.outbox_by_keys(work)}
             with self._state_lock:
                 rechecked = set(self._rechecked)
-            done: dict[str, bool] = {}
+            done: dict[OutboxKey, bool] = {}
             recheck: list[OutboxEntry] = []
-            for subject in work:
-                entry = entries.get(subject)
-                if entry is None or entry.status in SETTLED_STATUSES:
-                    done[subject] = subject in anchored
-                elif entry.status == "refused":
-                    if entry.error_name in RECHECKED_REFUSALS and subject not in rechecked:
+            for key in work:
+                entry = entries.get(key)
+                if entry is None or entry.status.is_settled:
+                    done[key] = key[2] in anchored
+                elif entry.status is OutboxStatus.REFUSED:
+                    if entry.error_name in RECHECKED_REFUSALS and key not in rechecked:
                         recheck.append(entry)
                     else:
-                        done[subject] = False
+                        done[key] = False
             if recheck:
-                store.set_status([e.id for e in recheck], "pending", clear_tx=True)
+                store.set_status([e.id for e in recheck], OutboxStatus.PENDING, clear_tx=True)
             with self._state_lock:
-                self._rechecked.update(e.subject for e in recheck)
-                for subject, fresh in done.items():
-                    self._owed.discard(subject)
-                    self._rechecked.discard(subject)
-                    future = self._waiters.pop(subject, None)
+                self._rechecked.update(e.key for e in recheck)
+                for key, fresh in done.items():
+                    self._owed.discard(key)
+                    self._rechecked.discard(key)
+                    future = self._waiters.pop(key, None)
                     if future is not None:
                         future.set_result(fresh)
-                left_open = (self._owed & work) - {e.subject for e in recheck}
+                left_open = (self._owed & work) - {e.key for e in recheck}
         return not left_open
 
     # ---------------------------------------------------------------- reading state
@@ -376,10 +400,11 @@ class NoticeGateway:
         if receipt is not None:
             notice = receipt["notice"]
             return NoticeState(digest, "anchored", notice["ocid"], notice["release_id"], receipt=receipt)
-        entries = store.outbox_by_subjects([("notice", digest.hex())])
+        entries = store.outbox_by_subjects([(WorkKind.NOTICE, digest.hex())])
         if entries:
-            entry = entries[0]
-            if entry.status == "refused":
+            # Several agencies may have sent these bytes: one still in the works makes it pending.
+            entry = next((e for e in entries if e.status.is_open), entries[0])
+            if entry.status is OutboxStatus.REFUSED:
                 return NoticeState(
                     digest,
                     "refused",
@@ -446,4 +471,5 @@ def _on_chain(call: Callable[[], T]) -> T:
     try:
         return call()
     except requests.exceptions.ConnectionError as exc:
-        raise NetworkError(f"cannot reach the chain: {exc}") from exc
+        # The exception's text quotes the endpoint's path and query, where credentials may be.
+        raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc

@@ -1,7 +1,11 @@
 """The evidence store: exact notice bytes, receipts, and the outbox of chain work.
 
 SQLite by default (WAL, synchronous=FULL: a committed outbox row survives a kill at
-any point); any SQLAlchemy URL works the same way, PostgreSQL included.
+any point); any SQLAlchemy URL works the same way, PostgreSQL included. A database
+URL may hold a password: errors show it masked (``redaction``), never as given.
+
+The outbox is keyed by (kind, agency, subject): what one agency submitted is never
+settled, reopened or reported as another agency's work, even for the same bytes.
 """
 
 from __future__ import annotations
@@ -10,14 +14,16 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Table, create_engine, delete, event, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import StoreError
+from backend.redaction import database_url_for_people, database_url_secrets, scrub
 from backend.store.models import (
     SCHEMA_VERSION,
     ApiTokenRow,
@@ -29,6 +35,7 @@ from backend.store.models import (
     ReceiptRow,
     SentTransactionRow,
 )
+from backend.store.states import ALL_STATUSES, OPEN_STATUSES, SETTLED_STATUSES, OutboxStatus, WorkKind
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # The tables themselves, for bulk statements that skip the ORM's per-row work.
@@ -40,8 +47,9 @@ SENT = cast(Table, SentTransactionRow.__table__)
 IN_CHUNK = 500  # values per IN (...) list: well under SQLite's bound-parameter limit
 
 T = TypeVar("T")
-OUTBOX_STATUSES = ("pending", "sent", "anchored", "final", "refused")
-OPEN_STATUSES = ("pending", "sent", "anchored")
+OUTBOX_STATUSES = ALL_STATUSES  # kept for callers that named the tuple here
+OutboxKey = tuple[str, str, str]
+"""What identifies an outbox row: (kind, agency, subject)."""
 
 
 @dataclass(frozen=True)
@@ -49,19 +57,24 @@ class OutboxEntry:
     """A detached copy of an outbox row."""
 
     id: int
-    kind: str
+    kind: WorkKind
     subject: str
     ocid: str
     release_id: str
     agency: str
     payload: dict[str, Any]
-    status: str
+    status: OutboxStatus
     attempts: int
     error: str | None
     error_name: str | None
     sender: str | None
     nonce: int | None
     tx_hash: str | None
+
+    @property
+    def key(self) -> OutboxKey:
+        """(kind, agency, subject): what the outbox knows this row by."""
+        return (self.kind, self.agency, self.subject)
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,10 @@ class NewOutboxItem:
     payload: dict[str, Any]
     ocid: str = ""
     release_id: str = ""
+
+    @property
+    def key(self) -> OutboxKey:
+        return (WorkKind(self.kind), self.agency, self.subject)
 
 
 @dataclass(frozen=True)
@@ -108,13 +125,13 @@ def _entry(row: Any) -> OutboxEntry:
     """An OutboxEntry from an ORM row or a Core row (same attribute names)."""
     return OutboxEntry(
         id=row.id,
-        kind=row.kind,
+        kind=WorkKind(row.kind),
         subject=row.subject,
         ocid=row.ocid,
         release_id=row.release_id,
         agency=row.agency,
         payload=json.loads(row.payload),
-        status=row.status,
+        status=OutboxStatus(row.status),
         attempts=row.attempts,
         error=row.error,
         error_name=row.error_name,
@@ -138,13 +155,30 @@ class EvidenceStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = self._engine(url)
+        self.public_url = database_url_for_people(url)
+        """The URL fit for messages and logs: its password masked."""
+        self._secrets = database_url_secrets(url)
+        try:
+            self.engine: Engine = self._engine(url)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise StoreError(
+                f"cannot use the evidence store at {self.public_url}: {self._scrub(exc)}",
+                hint="check TENDERLEDGER_DATABASE_URL and that its database driver is installed",
+            ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             Base.metadata.create_all(self.engine)
         except OperationalError as exc:
-            raise StoreError(f"cannot open the evidence store at {url}: {exc.orig}") from exc
+            # ``from None``: the driver's exception quotes connection details, password included.
+            raise StoreError(
+                f"cannot open the evidence store at {self.public_url}: {self._scrub(exc.orig)}"
+            ) from None
         self._check_version()
+
+    def _scrub(self, error: BaseException | None) -> str:
+        """An error's text without the database URL's secrets (drivers quote what they were given)."""
+        text = " ".join(str(error).split()) if error is not None else ""
+        return scrub(text, self._secrets)
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -164,7 +198,9 @@ class EvidenceStore:
                 session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
             elif row.value != str(SCHEMA_VERSION):
                 raise StoreError(
-                    f"evidence store schema version {row.value}, this version needs {SCHEMA_VERSION}"
+                    f"evidence store schema version {row.value}, this version needs {SCHEMA_VERSION}",
+                    hint="use a new evidence store (TENDERLEDGER_DATABASE_URL, or move evidence.sqlite3 "
+                    "away): the chain holds every record, 'audit-store' compares a store with it",
                 )
 
     @contextmanager
@@ -277,9 +313,9 @@ class EvidenceStore:
     # ---------------------------------------------------------------- outbox
 
     def enqueue(self, items: Sequence[NewOutboxItem]) -> list[OutboxEntry]:
-        """Add work to the outbox, committed before returning. An item whose subject is
-        already there (a resubmission) is not added again: its existing row is returned,
-        reopened if it had been refused."""
+        """Add work to the outbox, committed before returning. An item already there for
+        the same agency (a resubmission) is not added again: its existing row is returned,
+        reopened if it had been refused. The same subject from another agency is other work."""
         if not items:
             return []
         for attempt in range(2):
@@ -290,52 +326,73 @@ class EvidenceStore:
             except IntegrityError:  # a concurrent writer added some of them first: take theirs
                 if attempt:
                     raise
-        return self.outbox_by_subjects([(i.kind, i.subject) for i in items])
+        return self.outbox_by_keys([item.key for item in items])
 
     @staticmethod
     def _enqueue(session: Session, items: Sequence[NewOutboxItem]) -> None:
-        existing: dict[tuple[str, str], OutboxRow] = {}
-        for kind in {item.kind for item in items}:
-            subjects = [item.subject for item in items if item.kind == kind]
+        existing: dict[OutboxKey, OutboxRow] = {}
+        for kind, agency in {(item.kind, item.agency) for item in items}:
+            subjects = [item.subject for item in items if (item.kind, item.agency) == (kind, agency)]
             for chunk in _chunks(subjects):
                 for row in session.scalars(
-                    select(OutboxRow).where(OutboxRow.kind == kind, OutboxRow.subject.in_(chunk))
+                    select(OutboxRow).where(
+                        OutboxRow.kind == kind, OutboxRow.agency == agency, OutboxRow.subject.in_(chunk)
+                    )
                 ):
-                    existing[(row.kind, row.subject)] = row
-        new_rows: dict[tuple[str, str], dict[str, Any]] = {}
+                    existing[(WorkKind(row.kind), row.agency, row.subject)] = row
+        new_rows: dict[OutboxKey, dict[str, Any]] = {}
         for item in items:
-            key = (item.kind, item.subject)
+            key = item.key
             found = existing.get(key)
-            if found is not None and found.status == "refused":
+            if found is not None and found.status == OutboxStatus.REFUSED:
                 # Submitting a refused notice again is a new attempt: the reason may have passed
                 # (a deadline), and a permanent one is found again before any transaction is sent.
-                found.status, found.error, found.error_name = "pending", None, None
+                found.status, found.error, found.error_name = OutboxStatus.PENDING, None, None
                 found.payload = json.dumps(item.payload, sort_keys=True)
-                found.agency = item.agency
             elif found is None and key not in new_rows:
                 new_rows[key] = {
-                    "kind": item.kind,
+                    "kind": str(WorkKind(item.kind)),
                     "subject": item.subject,
                     "ocid": item.ocid,
                     "release_id": item.release_id,
                     "agency": item.agency,
                     "payload": json.dumps(item.payload, sort_keys=True),
-                    "status": "pending",
+                    "status": str(OutboxStatus.PENDING),
                     "attempts": 0,
                 }
         if new_rows:
             session.connection().execute(insert(OUTBOX), list(new_rows.values()))
 
-    def outbox_by_subjects(self, subjects: Iterable[tuple[str, str]]) -> list[OutboxEntry]:
-        wanted = list(subjects)
+    def outbox_by_keys(self, keys: Iterable[OutboxKey]) -> list[OutboxEntry]:
+        """The rows with these (kind, agency, subject) keys, in the order asked (unknown keys left out)."""
+        wanted = [(WorkKind(kind), agency, subject) for kind, agency, subject in keys]
+        found: dict[OutboxKey, OutboxEntry] = {}
         with self.session() as session:
-            rows = {
-                (r.kind, r.subject): r
-                for r in session.scalars(
-                    select(OutboxRow).where(OutboxRow.subject.in_([s for _, s in wanted]))
-                )
-            }
-            return [_entry(rows[key]) for key in wanted if key in rows]
+            for chunk in _chunks(list(dict.fromkeys(subject for _, _, subject in wanted))):
+                for row in session.scalars(select(OutboxRow).where(OutboxRow.subject.in_(chunk))):
+                    entry = _entry(row)
+                    found[entry.key] = entry
+        return [found[key] for key in wanted if key in found]
+
+    def outbox_by_subjects(
+        self, subjects: Iterable[tuple[str, str]], *, agency: str | None = None
+    ) -> list[OutboxEntry]:
+        """The rows of these (kind, subject) pairs: ``agency``'s, or when it is None every agency's
+        (settled rows first, then by age), in the order asked."""
+        wanted = [(WorkKind(kind), subject) for kind, subject in subjects]
+        by_subject: dict[tuple[str, str], list[OutboxEntry]] = {}
+        with self.session() as session:
+            for chunk in _chunks(list(dict.fromkeys(subject for _, subject in wanted))):
+                query = select(OutboxRow).where(OutboxRow.subject.in_(chunk)).order_by(OutboxRow.id)
+                if agency is not None:
+                    query = query.where(OutboxRow.agency == agency)
+                for row in session.scalars(query):
+                    entry = _entry(row)
+                    by_subject.setdefault((entry.kind, entry.subject), []).append(entry)
+        found: list[OutboxEntry] = []
+        for key in dict.fromkeys(wanted):
+            found += sorted(by_subject.get(key, []), key=lambda e: (not e.status.is_settled, e.id))
+        return found
 
     def outbox(
         self, *, statuses: Sequence[str] = OPEN_STATUSES, kind: str | None = None, limit: int | None = None
@@ -375,7 +432,7 @@ class EvidenceStore:
                 _update_outbox(
                     connection,
                     ids,
-                    status="sent",
+                    status=str(OutboxStatus.SENT),
                     sender=sender,
                     nonce=nonce,
                     tx_hash=tx_hash,
@@ -399,9 +456,11 @@ class EvidenceStore:
         error_name: str | None = None,
         clear_tx: bool = False,
     ) -> None:
-        if status not in OUTBOX_STATUSES:
-            raise ValueError(f"unknown outbox status {status!r}")
-        values: dict[str, Any] = {"status": status, "error": error, "error_name": error_name}
+        values: dict[str, Any] = {
+            "status": str(OutboxStatus(status)),
+            "error": error,
+            "error_name": error_name,
+        }
         if clear_tx:
             values.update(_NO_TRANSACTION)
         with self.session() as session:
@@ -422,7 +481,11 @@ class EvidenceStore:
                 session.execute(
                     update(OutboxRow)
                     .where(OutboxRow.id.in_(list(ids)))
-                    .values(status="final" if final else "anchored", error=None, error_name=None)
+                    .values(
+                        status=str(OutboxStatus.FINAL if final else OutboxStatus.ANCHORED),
+                        error=None,
+                        error_name=None,
+                    )
                 )
 
     @staticmethod
@@ -484,7 +547,7 @@ class EvidenceStore:
         with self.session() as session:
             for chunk in _chunks(digests):
                 session.execute(update(RECEIPTS).where(RECEIPTS.c.digest.in_(chunk)).values(final=True))
-            _update_outbox(session, ids, status="final", error=None, error_name=None)
+            _update_outbox(session, ids, status=str(OutboxStatus.FINAL), error=None, error_name=None)
 
     def drop_receipts(self, digests: Sequence[str], *, reopen: Sequence[int] = ()) -> None:
         """Forget receipts whose block left the chain (reorg, node restored from older state);
@@ -492,7 +555,14 @@ class EvidenceStore:
         with self.session() as session:
             for chunk in _chunks(digests):
                 session.execute(delete(RECEIPTS).where(RECEIPTS.c.digest.in_(chunk)))
-            _update_outbox(session, reopen, status="pending", error=None, error_name=None, **_NO_TRANSACTION)
+            _update_outbox(
+                session,
+                reopen,
+                status=str(OutboxStatus.PENDING),
+                error=None,
+                error_name=None,
+                **_NO_TRANSACTION,
+            )
 
     def all_receipts(self) -> Iterator[dict[str, Any]]:
         with self.session() as session:
@@ -501,15 +571,49 @@ class EvidenceStore:
 
     # ---------------------------------------------------------------- API tokens
 
-    def add_token(self, agency: str, token_sha256: str) -> None:
+    def add_token(self, agency: str, token_sha256: str, *, expires_at: datetime) -> None:
+        """Keep the hash of a token issued for ``agency``, live until ``expires_at``."""
         with self.session() as session:
-            session.add(ApiTokenRow(agency=agency, token_sha256=token_sha256))
+            session.add(ApiTokenRow(agency=agency, token_sha256=token_sha256, expires_at=_utc(expires_at)))
 
-    def agency_of_token(self, token_sha256: str) -> str | None:
+    def agency_of_token(self, token_sha256: str, *, now: datetime | None = None) -> str | None:
+        """The agency of a live token: known, not revoked, not expired at ``now``."""
+        moment = _utc(now or datetime.now(UTC))
         with self.session() as session:
             row = session.scalar(
                 select(ApiTokenRow).where(
                     ApiTokenRow.token_sha256 == token_sha256, ApiTokenRow.revoked.is_(False)
                 )
             )
-            return None if row is None else row.agency
+            if row is None or _utc(row.expires_at) <= moment:
+                return None
+            return row.agency
+
+    def revoke_tokens(self, agency: str) -> tuple[int, int]:
+        """Revoke every live token of ``agency``; (revoked now, tokens ever issued to it)."""
+        with self.session() as session:
+            rows = list(session.scalars(select(ApiTokenRow).where(ApiTokenRow.agency == agency)))
+            live = [row for row in rows if not row.revoked]
+            stamp = datetime.now(UTC)
+            for row in live:
+                row.revoked, row.revoked_at = True, stamp
+            return len(live), len(rows)
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands back naive ones, which are UTC here)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "OUTBOX_STATUSES",
+    "SETTLED_STATUSES",
+    "EvidenceStore",
+    "NewOutboxItem",
+    "OutboxEntry",
+    "OutboxKey",
+    "OutboxStatus",
+    "StoredNotice",
+    "WorkKind",
+]

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from backend.store import EvidenceStore
 from backend.store.models import DocumentRow, NoticeRow, OutboxRow, ReceiptRow
+from backend.store.states import SETTLED_STATUSES
 
 PAGE_ROWS = 500
 """Rows fetched per round trip by a streaming scan, and keys per ``IN (...)`` lookup."""
@@ -136,14 +137,28 @@ def notices_by_digest(store: EvidenceStore, digests: Iterable[str]) -> dict[str,
 def outbox_by_subject(
     store: EvidenceStore, subjects: Iterable[str], *, kind: str
 ) -> dict[str, OutboxRowView]:
-    """The outbox rows of ``kind`` whose subject is one of ``subjects``."""
+    """The outbox row of ``kind`` for each of ``subjects``.
+
+    Rows are keyed by (kind, agency, subject): when several agencies submitted the same
+    subject, the one that settled (the anchor's own) stands for it, else the oldest.
+    """
     found: dict[str, OutboxRowView] = {}
     with store.session() as session:
         for page in _pages(subjects):
-            query = select(OutboxRow).where(OutboxRow.kind == kind, OutboxRow.subject.in_(page))
+            query = (
+                select(OutboxRow)
+                .where(OutboxRow.kind == kind, OutboxRow.subject.in_(page))
+                .order_by(OutboxRow.id)
+            )
             for row in session.scalars(query):
-                found[row.subject] = _outbox(row)
+                known = found.get(row.subject)
+                if known is None or (_settled(row.status) and not _settled(known.status)):
+                    found[row.subject] = _outbox(row)
     return found
+
+
+def _settled(status: str) -> bool:
+    return status in SETTLED_STATUSES
 
 
 def document_data(store: EvidenceStore, sha256: str) -> bytes | None:

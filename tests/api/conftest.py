@@ -2,7 +2,9 @@
 
 Each test gets its own TENDERLEDGER_HOME with a deployment file, an agency with an
 encrypted seal keystore (cheap scrypt), an evidence store and a token, and a
-TestClient whose lifespan (the anchoring worker) runs for the test.
+TestClient whose lifespan (the anchoring worker) runs for the test. ``add_agency``
+registers more agencies (tenants of the same server); the real-data fixture reserves
+each real publisher's ocid prefix for the agency that anchors its files.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from backend.chain.devnet import dev_account, tester_web3
 from backend.chain.ledger import Ledger, deploy_ledger
 from backend.chain.sender import TransactionSender
 from backend.core.seal import ocid_hash
+from backend.demo.runner import REAL_PUBLISHER_PREFIXES
 from backend.keys import create_agency_keystore
 from backend.service.context import Backend
 from backend.service.tokens import issue_token
@@ -112,10 +115,29 @@ class ApiEnv:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def post_notice(self, body: Any, **params: Any) -> httpx.Response:
-        """POST ``body`` as JSON to /notices with the agency's credential."""
-        response: httpx.Response = self.client.post("/notices", json=body, headers=self.auth, params=params)
+    def post_notice(self, body: Any, token: str | None = None, **params: Any) -> httpx.Response:
+        """POST ``body`` as JSON to /notices with the agency's credential (or ``token``)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else self.auth
+        response: httpx.Response = self.client.post("/notices", json=body, headers=headers, params=params)
         return response
+
+    def add_agency(self, name: str, *, keystore_label: str | None = None) -> str:
+        """Register ``name`` on the ledger with a fresh seal key; returns a token for it.
+
+        ``keystore_label`` names the keystore and the token differently from the chain (as a
+        token stored before tokens were checked against the chain could).
+        """
+        label = keystore_label or name
+        agency_id = self.ledger.register_agency(self.governance, name)
+        key = create_agency_keystore(self.settings, label)
+        self.ledger.add_seal_key(self.governance, agency_id, key.address)
+        return issue_token(self.store, label)
+
+    def reserve_prefix(self, name: str, prefix: str) -> None:
+        """Reserve an ocid prefix for the agency ``name`` (once)."""
+        agency_id = self.ledger.agency_id(name)
+        if self.ledger.prefix_owner(prefix) != agency_id:
+            self.ledger.reserve_ocid_prefix(self.governance, agency_id, prefix)
 
     def anchored_events(self, ocid: str | None = None) -> int:
         """NoticeAnchored events on the ledger (of one process when ``ocid`` is given)."""
@@ -203,12 +225,18 @@ def is_problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def real_release() -> Callable[[str], bytes]:
-    """The exact bytes of a file of the real OCDS corpus; skips the test when the corpus is absent."""
+def real_release(api: ApiEnv) -> Callable[[str], bytes]:
+    """The exact bytes of a file of the real OCDS corpus; skips the test when the corpus is absent.
+
+    The API's agency anchors what it reads: the publisher's ocid prefix is reserved for it first.
+    """
     if not REAL_CORPUS.is_dir():
         pytest.skip(f"real OCDS corpus not found at {REAL_CORPUS}")
 
     def read(relative: str) -> bytes:
+        prefix = REAL_PUBLISHER_PREFIXES.get(relative.split("/", 1)[0])
+        if prefix is not None:
+            api.reserve_prefix(AGENCY, prefix)
         return (REAL_CORPUS / relative).read_bytes()
 
     return read

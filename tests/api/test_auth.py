@@ -43,19 +43,20 @@ def test_a_missing_or_malformed_credential_is_401(api: ApiEnv, authorization: st
     _assert_nothing_changed(api, nonce)
 
 
-def test_an_unknown_token_is_403(api: ApiEnv) -> None:
+def test_an_unknown_token_is_401_invalid_token(api: ApiEnv) -> None:
     nonce = api.relayer_nonce()
 
     response = api.client.post(
         "/notices", json=release(OCID, "tender-1"), headers={"Authorization": "Bearer tl_" + "A" * 43}
     )
 
-    is_problem(response, 403)
+    is_problem(response, 401)
     conforms(api.client, response, path="/notices", method="post")
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
     _assert_nothing_changed(api, nonce)
 
 
-def test_a_revoked_token_is_403(api: ApiEnv) -> None:
+def test_a_revoked_token_is_401(api: ApiEnv) -> None:
     with api.store.session() as session:
         session.execute(
             update(ApiTokenRow)
@@ -66,7 +67,7 @@ def test_a_revoked_token_is_403(api: ApiEnv) -> None:
 
     response = api.post_notice(release(OCID, "tender-1"))
 
-    is_problem(response, 403)
+    is_problem(response, 401)
     _assert_nothing_changed(api, nonce)
 
 

@@ -26,6 +26,7 @@ CLI_MEMBERS = {
     "block_number",
     "block_timestamp",
     "tx_hash",
+    "log_index",
 }
 TENDER_FILE = "paraguay/sample/releases/277004-adquisicion-equipos-e-insumos-informaticos-tender.json"
 

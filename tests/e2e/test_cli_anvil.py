@@ -30,7 +30,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("e2e-home")
     assert run_cli(home, "devnet", "start").returncode == 0
     assert run_cli(home, "deploy").returncode == 0
-    added = run_cli(home, "agency", "add", "UK Contracts Finder")
+    added = run_cli(home, "agency", "add", "UK Contracts Finder", "--ocid-prefix", "ocds-b5fd17")
     assert added.returncode == 0, added.stderr
     yield home
     ManagedDevnet(home, Engine.ANVIL).stop()

@@ -2,8 +2,8 @@
 
 Three layers are attacked:
 
-* the API's write route, with no agency credential, a malformed, an unknown or a
-  revoked one (401 or 403), and with a valid credential whose agency has no seal key
+* the API's write route, with no agency credential, a malformed, an unknown, a
+  revoked or an expired one (401), and with a valid credential whose agency has no seal key
   on the ledger, or a revoked one (the ledger refuses);
 * the ledger itself, through the chain layer on eth-tester: a seal replayed on the same
   ledger, made for another chain id, or made for another ledger contract on the same
@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from eth_account import Account
@@ -58,6 +59,16 @@ def _revoked(api: ApiEnv) -> str:
     return f"Bearer {api.token}"
 
 
+def _expired(api: ApiEnv) -> str:
+    with api.store.session() as session:
+        session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.token_sha256 == token_sha256(api.token))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    return f"Bearer {api.token}"
+
+
 # name -> (the Authorization header, made from the running API; the status it must get)
 CREDENTIALS: dict[str, tuple[Callable[[ApiEnv], str | None], int]] = {
     "none": (lambda api: None, 401),
@@ -68,13 +79,17 @@ CREDENTIALS: dict[str, tuple[Callable[[ApiEnv], str | None], int]] = {
     "token_with_trailing_junk": (lambda api: f"Bearer {api.token}x", 401),
     "token_with_a_changed_character": (
         lambda api: f"Bearer {api.token[:-1]}{'B' if api.token[-1] == 'A' else 'A'}",
-        403,
+        401,
     ),
     # What the store keeps: a copy of the database hands out no working credential.
     "stored_hash_as_token": (lambda api: f"Bearer {token_sha256(api.token)}", 401),
-    "unknown_token": (lambda api: "Bearer tl_" + "A" * 43, 403),
-    "revoked_token": (_revoked, 403),
+    "unknown_token": (lambda api: "Bearer tl_" + "A" * 43, 401),
+    "revoked_token": (_revoked, 401),
+    "expired_token": (_expired, 401),
 }
+
+# A well-formed token the server does not accept (unknown, revoked, expired): told apart from no token.
+INVALID_TOKENS = {"token_with_a_changed_character", "unknown_token", "revoked_token", "expired_token"}
 
 
 @pytest.mark.parametrize("name", sorted(CREDENTIALS))
@@ -88,13 +103,14 @@ def test_the_write_route_refuses_a_missing_or_wrong_credential(api: ApiEnv, name
     response = api.client.post("/notices", json=body, headers=headers)
 
     problem = problem_of(response, status)
-    if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer")
-        assert "agency credential" in problem["detail"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    if name in INVALID_TOKENS:
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
+        assert problem["detail"] == "this credential is unknown, revoked or expired"
     else:
-        assert "unknown or revoked" in problem["detail"]
+        assert "agency credential" in problem["detail"]
     assert api_state(api) == before
-    if name != "revoked_token":
+    if name not in ("revoked_token", "expired_token"):
         # The same body with the agency's credential anchors: only the credential was refused.
         assert api.post_notice(body).status_code == 201
 

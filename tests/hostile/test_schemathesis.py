@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
 @pytest.fixture(scope="module")
 def fuzzed_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
     with serving(tmp_path_factory.mktemp("schemathesis") / "home") as env:
-        env.store.add_token(AGENCY, token_sha256(TOKEN))
+        env.store.add_token(AGENCY, token_sha256(TOKEN), expires_at=datetime.now(UTC) + timedelta(days=1))
         assert env.client.get("/openapi.json").json() == OPENAPI
         yield env
 

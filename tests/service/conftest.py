@@ -1,4 +1,9 @@
-"""A deployed ledger on the in-process chain, with two agencies and an evidence store."""
+"""A deployed ledger on the in-process chain, with two agencies and an evidence store.
+
+The national agency anchors the real files of Paraguay and Jalisco: their publishers' ocid
+prefixes are reserved for it. UK Contracts Finder's stays open: both agencies anchor its
+files in the tests of conflicting anchors.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pydantic import SecretStr
 from backend.chain.devnet import dev_account, tester_web3
 from backend.chain.ledger import Ledger, deploy_ledger
 from backend.chain.sender import TransactionSender
+from backend.demo.runner import REAL_PUBLISHER_PREFIXES
 from backend.keys import create_agency_keystore
 from backend.service.context import Backend
 from backend.settings import Settings
@@ -17,6 +23,7 @@ from backend.settings import Settings
 CITY = "Municipality of Valparaiso"
 NATIONAL = "National Procurement Directorate"
 PASSWORD = "service-test-password"
+NATIONAL_PUBLISHERS = ("paraguay", "mexico-jalisco")
 
 
 @pytest.fixture
@@ -30,6 +37,8 @@ def backend(tmp_path: Path) -> Backend:
     for name in (CITY, NATIONAL):
         key = create_agency_keystore(settings, name)
         ledger.add_seal_key(governance, ledger.register_agency(governance, name), key.address)
+    for publisher in NATIONAL_PUBLISHERS:
+        ledger.reserve_ocid_prefix(governance, ledger.agency_id(NATIONAL), REAL_PUBLISHER_PREFIXES[publisher])
     return Backend(settings, w3=w3)
 
 

@@ -73,7 +73,6 @@ _NOTICE_BODY: Final[dict[str, Any]] = {
         **problem_responses(
             400,
             401,
-            403,
             409,
             413,
             415,
