@@ -23,8 +23,8 @@ from backend.chain.connect import web3_for
 from backend.chain.devnet import Engine, ManagedDevnet, advance_time, dev_account
 from backend.chain.ledger import Ledger, deploy_ledger
 from backend.chain.sender import TransactionSender
-from backend.core.merkle import merkle_root
-from backend.core.seal import SealedFields, seal_batch, seal_notice
+from backend.core.merkle import member_leaf, merkle_root
+from backend.core.seal import SealedFields, previous_link, seal_batch, seal_notice
 from backend.core.stages import Stage
 
 BATCH_SIZE = 1024
@@ -77,6 +77,16 @@ def _measure(w3: Any, engine: Engine) -> dict[str, Any]:
     figures["single_existing_process"] = single(
         SealedFields(OCID, release_id(1), Stage.TENDER_AMENDMENT, digest("amendment"), bytes(32), now + 3600)
     )
+    figures["single_amendment_naming_its_tender"] = single(
+        SealedFields(
+            OCID,
+            release_id(3),
+            Stage.TENDER_AMENDMENT,
+            digest("amendment naming the tender"),
+            previous_link(release_id(0)),
+            now + 3600,
+        )
+    )
     advance_time(w3, 7200)
     figures["single_award"] = single(
         SealedFields(OCID, release_id(2), Stage.AWARD, digest("award"), bytes(32), 0)
@@ -107,7 +117,7 @@ def _measure(w3: Any, engine: Engine) -> dict[str, Any]:
         ]
         gas = int(ledger.anchor_notices(relayer, items)["gasUsed"])
         figures[f"multi_{size}_existing_processes_per_notice"] = round(gas / size)
-    leaves = [digest(f"leaf-{i}") for i in range(BATCH_SIZE)]
+    leaves = [member_leaf(OCID, release_id(1000 + i), digest(f"leaf-{i}")) for i in range(BATCH_SIZE)]
     root = merkle_root(leaves)
     seal = seal_batch(key.key, root, BATCH_SIZE, "archive 2017", chain_id=chain_id, contract=contract)
     batch_gas = int(ledger.anchor_batch(relayer, root, BATCH_SIZE, "archive 2017", seal)["gasUsed"])
@@ -120,6 +130,10 @@ ROWS = [
     ("deployment", "Deploy NoticeLedger (once)"),
     ("single_opens_process", "Sealed single notice that opens a process (`anchorNotice`, tender)"),
     ("single_existing_process", "Sealed single notice of a known process (`anchorNotice`, amendment)"),
+    (
+        "single_amendment_naming_its_tender",
+        "Sealed amendment naming its tender (`previous` checked on chain)",
+    ),
     ("single_award", "Sealed award after the deadline (`anchorNotice`)"),
     ("multi_10_new_processes_per_notice", "Per notice, 10 per transaction, new processes (`anchorNotices`)"),
     ("multi_10_existing_processes_per_notice", "Per notice, 10 per transaction, known processes"),

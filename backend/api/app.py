@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.bodies import install_body_limit
 from backend.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from backend.api.routes import health, notices, processes, verify
+from backend.api.routes import batches, health, notices, processes, verify
 from backend.errors import TenderledgerError
 from backend.service.context import Backend
 from backend.service.submission import NoticeGateway, serialize_chain_access
@@ -113,6 +113,6 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     app.state.chain_serialized = False
     install_problem_handlers(app)
     install_body_limit(app)
-    for module in (notices, verify, processes, health):
+    for module in (notices, verify, processes, batches, health):
         app.include_router(module.router)
     return app

@@ -16,7 +16,17 @@ from backend.chain.artifacts import ContractArtifact, load_artifact, masked_code
 from backend.chain.deployment import Deployment
 from backend.chain.revert import REVERT_EXCEPTIONS
 from backend.chain.sender import TransactionSender, refusal_of
-from backend.core.records import LedgerBatch, LedgerRecord, ProcessState, SealKeyWindow
+from backend.core.hashing import keccak256
+from backend.core.ocid import normalize_ocid_prefix
+from backend.core.records import (
+    AnchoredEvent,
+    LedgerBatch,
+    LedgerRecord,
+    ProcessState,
+    SealKeyTenure,
+    SealKeyWindow,
+    tenures_from_events,
+)
 from backend.core.seal import SealedFields, to_checksum_address
 from backend.core.stages import Stage
 from backend.errors import ChainError, DeploymentMismatchError, NetworkError
@@ -69,29 +79,22 @@ def deploy_ledger(
 
 
 @dataclass(frozen=True)
-class AnchoredEvent:
-    """One NoticeAnchored event, decoded: enough to rebuild a record without the contract."""
-
-    key: bytes
-    ocid_hash: bytes
-    digest: bytes
-    agency: int
-    signer: str
-    fields: SealedFields
-    seal: bytes
-    block_number: int
-    block_hash: bytes
-    tx_hash: bytes
-    log_index: int
-
-
-@dataclass(frozen=True)
 class SealKeyEvent:
     """One SealKeyAdded or SealKeyRevoked event: with AgencyRegistered, what rebuilds the key registry."""
 
     key: str
     agency: int
     added: bool  # False: revoked
+    block_number: int
+    log_index: int
+
+
+@dataclass(frozen=True)
+class PrefixReservation:
+    """One OcidPrefixReserved event: governance gave an ocid prefix to an agency."""
+
+    prefix: str
+    agency: int
     block_number: int
     log_index: int
 
@@ -140,7 +143,8 @@ class Ledger:
             code = bytes(self.w3.eth.get_code(self.address))
         except requests.exceptions.ConnectionError as exc:
             raise NetworkError(
-                f"cannot reach the chain: {exc}", hint="is the devnet running? 'tenderledger devnet status'"
+                f"cannot reach the chain ({type(exc).__name__})",
+                hint="is the devnet running? 'tenderledger devnet status'",
             ) from exc
         if chain_id != self.deployment.chain_id:
             raise DeploymentMismatchError(
@@ -170,7 +174,7 @@ class Ledger:
         try:
             return getattr(self.contract.functions, name)(*args).call(block_identifier=block)
         except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(f"cannot reach the chain: {exc}") from exc
+            raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
         except REVERT_EXCEPTIONS as exc:
             raise refusal_of(exc) from exc
 
@@ -255,6 +259,16 @@ class Ledger:
     def revoke_seal_key(self, governance: TransactionSender, key: str) -> TxReceipt:
         return governance.transact(self.contract.functions.revokeSealKey(Web3.to_checksum_address(key)))
 
+    def reserve_ocid_prefix(self, governance: TransactionSender, agency: int, prefix: str) -> TxReceipt:
+        """Reserve ``prefix`` (``scheme-publisher``, lowercased here) for ``agency``."""
+        return governance.transact(
+            self.contract.functions.reserveOcidPrefix(agency, normalize_ocid_prefix(prefix))
+        )
+
+    def prefix_owner(self, prefix: str) -> int:
+        """The agency ``prefix`` is reserved for, 0 when none."""
+        return int(self._call("prefixOwner", keccak256(normalize_ocid_prefix(prefix).encode())))
+
     def grant_relayer(self, governance: TransactionSender, relayer: str) -> TxReceipt:
         return governance.transact(
             self.contract.functions.grantRole(RELAYER_ROLE, Web3.to_checksum_address(relayer))
@@ -298,7 +312,7 @@ class Ledger:
                     handle.get_logs(from_block=low, to_block=high, argument_filters=argument_filters)
                 )
             except requests.exceptions.ConnectionError as exc:
-                raise NetworkError(f"cannot reach the chain: {exc}") from exc
+                raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
         return found
 
     def notice_events_for_keys(
@@ -332,24 +346,25 @@ class Ledger:
 
     def batch_events(self, root: bytes) -> list[BatchEvent]:
         """The BatchAnchored event of a batch root (empty when it is not on the ledger)."""
-        found = []
-        for log in self._logs("BatchAnchored", argument_filters={"root": root}):
-            args = log["args"]
-            found.append(
-                BatchEvent(
-                    root=bytes(args["root"]),
-                    agency=int(args["agency"]),
-                    signer=to_checksum_address(args["signer"]),
-                    size=int(args["size"]),
-                    label=str(args["label"]),
-                    seal=bytes(args["seal"]),
-                    block_number=int(log["blockNumber"]),
-                    block_hash=bytes(log["blockHash"]),
-                    tx_hash=bytes(log["transactionHash"]),
-                    log_index=int(log["logIndex"]),
-                )
-            )
-        return found
+        return [
+            self._batch_event(log) for log in self._logs("BatchAnchored", argument_filters={"root": root})
+        ]
+
+    @staticmethod
+    def _batch_event(log: Any) -> BatchEvent:
+        args = log["args"]
+        return BatchEvent(
+            root=bytes(args["root"]),
+            agency=int(args["agency"]),
+            signer=to_checksum_address(args["signer"]),
+            size=int(args["size"]),
+            label=str(args["label"]),
+            seal=bytes(args["seal"]),
+            block_number=int(log["blockNumber"]),
+            block_hash=bytes(log["blockHash"]),
+            tx_hash=bytes(log["transactionHash"]),
+            log_index=int(log["logIndex"]),
+        )
 
     def agency_names(self) -> dict[int, str]:
         """Every registered agency's name, from AgencyRegistered events."""
@@ -372,12 +387,35 @@ class Ledger:
         ]
         return sorted(found, key=lambda e: (e.block_number, e.log_index))
 
+    def prefix_reservations(self) -> list[PrefixReservation]:
+        """Every OcidPrefixReserved event, in chain order."""
+        found = [
+            PrefixReservation(
+                prefix=str(log["args"]["prefix"]),
+                agency=int(log["args"]["agency"]),
+                block_number=int(log["blockNumber"]),
+                log_index=int(log["logIndex"]),
+            )
+            for log in self._logs("OcidPrefixReserved")
+        ]
+        return sorted(found, key=lambda r: (r.block_number, r.log_index))
+
+    def seal_key_tenures(self) -> dict[str, SealKeyTenure]:
+        """Every seal key's tenure, by (block, log index), rebuilt from the key events."""
+        return tenures_from_events(
+            (e.key, e.agency, e.added, (e.block_number, e.log_index)) for e in self.seal_key_events()
+        )
+
+    def all_batch_events(self) -> list[BatchEvent]:
+        """Every BatchAnchored event, in chain order."""
+        return [self._batch_event(log) for log in self._logs("BatchAnchored")]
+
     def block_header(self, number: int) -> tuple[bytes, int]:
         """The hash and timestamp of block ``number``."""
         try:
             block = self.w3.eth.get_block(number)
         except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(f"cannot reach the chain: {exc}") from exc
+            raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
         return bytes(block["hash"]), int(block["timestamp"])
 
     def notice_events(

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from backend.chain import calldata
-from backend.chain.ledger import AnchoredEvent, Ledger
+from backend.chain.ledger import Ledger
 from backend.chain.rpc import RpcClient, RpcError
 from backend.core.receipt import unhex
-from backend.core.records import LedgerRecord
+from backend.core.records import AnchoredEvent, LedgerRecord
 from backend.core.seal import SealedFields, to_checksum_address
 from backend.errors import NetworkError
 

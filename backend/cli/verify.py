@@ -114,6 +114,7 @@ STYLES = {
     Status.TAMPERED: "bold red",
     Status.NOT_ANCHORED: "red",
     Status.INVALID_SEAL: "bold red",
+    Status.CONFLICT: "bold red",
 }
 
 
@@ -129,7 +130,9 @@ def describe(v: Verdict) -> str:
         who = escape(str(v.agency_name or v.agency))
         line += f"\n{'':13}sealed by {who}, block {v.block_number}, {_when(v.block_timestamp)}"
     if v.status is Status.TAMPERED:
-        line += f"\n{'':13}" + escape("changed: " + ", ".join(v.changed) if v.changed else "; ".join(v.notes))
+        line += f"\n{'':13}" + escape("; ".join(v.notes))
+        if v.changed:
+            line += f"\n{'':13}" + escape("changed: " + ", ".join(v.changed))
     elif v.status is Status.SUPERSEDED:
         line += f"\n{'':13}superseded by " + escape(", ".join(v.superseded_by))
     elif v.notes:

@@ -34,6 +34,7 @@ from typing import Any, Final
 
 import orjson
 
+from backend.core.pointer import json_pointer
 from backend.errors import CanonicalizationError
 
 MAX_SAFE_INTEGER: Final = 2**53 - 1
@@ -350,13 +351,8 @@ def _number_text(number: float) -> str:
 
 
 def _error(path: list[str | int], problem: str) -> CanonicalizationError:
-    where = "the top-level value" if not path else f"the value at {json.dumps(_json_pointer(path))}"
+    where = "the top-level value" if not path else f"the value at {json.dumps(json_pointer(path))}"
     return CanonicalizationError(
         f"cannot canonicalize {where}: {problem}",
         hint="RFC 8785 covers JSON values only; fix the value before sealing it.",
     )
-
-
-def _json_pointer(path: list[str | int]) -> str:
-    """RFC 6901 pointer to the value at ``path`` (outermost step first)."""
-    return "".join("/" + str(step).replace("~", "~0").replace("/", "~1") for step in path)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from backend.core.pointer import escape_token
+
 MAX_POINTERS = 1000
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
+_escape = escape_token
 
 
 def _same(a: Any, b: Any) -> bool:

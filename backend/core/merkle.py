@@ -4,7 +4,10 @@ A bulk archive is anchored as one Merkle batch: the ledger keeps the tree head (
 and size) and each notice's receipt carries an inclusion proof from its digest to that
 root. Hashing follows RFC 9162 section 2.1.1, with SHA-256:
 
-* leaf hash ``SHA-256(0x00 || leaf)``, where a leaf is a 32-byte notice digest;
+* leaf hash ``SHA-256(0x00 || leaf)``, where a leaf is 32 bytes: for a batch of
+  notices, :func:`member_leaf`, which commits to the notice's ocid and release id
+  (its key) as well as to its digest, so that a root also says *which* notice each
+  digest was anchored as;
 * node hash ``SHA-256(0x01 || left || right)``;
 * the empty tree's hash is ``SHA-256()`` of the empty string, and a tree of n > 1
   leaves splits at k, the largest power of two below n.
@@ -50,6 +53,35 @@ _MAX_PATH_LENGTH: Final = 53
 _LEAF_PREFIX: Final = b"\x00"
 _NODE_PREFIX: Final = b"\x01"
 _HEX_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+MEMBER_LEAF_FORMAT: Final = "tenderledger-batch-member/1"
+"""Domain tag of :func:`member_leaf`: a batch leaf can never pass for a bare digest."""
+
+_MEMBER_TAG: Final = MEMBER_LEAF_FORMAT.encode() + b"\x00"
+_MAX_TEXT: Final = 0xFFFF
+
+
+def member_leaf(ocid: str, release_id: str, digest: bytes) -> bytes:
+    """The 32-byte leaf of one batch member: it commits to the notice key and the digest.
+
+    ``SHA-256(tag || 0x00 || u16(len ocid) || ocid || u16(len id) || id || digest)``, with
+    UTF-8 text and big-endian lengths. Plain SHA-256 keeps it checkable with nothing but a
+    standard library; the lengths make the encoding unambiguous.
+    """
+    ocid_bytes, id_bytes = ocid.encode(), release_id.encode()
+    if len(digest) != HASH_SIZE:
+        raise ValueError(f"a member digest is {HASH_SIZE} bytes, not {len(digest)}")
+    if len(ocid_bytes) > _MAX_TEXT or len(id_bytes) > _MAX_TEXT:
+        raise ValueError("ocid and release id must each be under 64 KiB")
+    return hashlib.sha256(
+        _MEMBER_TAG
+        + len(ocid_bytes).to_bytes(2, "big")
+        + ocid_bytes
+        + len(id_bytes).to_bytes(2, "big")
+        + id_bytes
+        + digest
+    ).digest()
 
 
 def leaf_hash(leaf: bytes) -> bytes:

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.digest import DOCUMENT_DIGEST_SCHEME, RELEASE_DIGEST_SCHEME
+from backend.core.records import AnchoredEvent
 from backend.core.seal import SEAL_FORMAT, SealedFields, SealError, batch_signer, notice_key, notice_signer
 from backend.core.stages import Stage
 
-RECEIPT_FORMAT = "tenderledger-receipt/1"
+RECEIPT_FORMAT = "tenderledger-receipt/2"
+"""Version 2: a batch member's proof starts from ``merkle.member_leaf`` (notice key and
+digest), not from the bare digest, and ``previous`` is keccak256 of the amended release id."""
 
 
 def hex32(value: bytes) -> str:
@@ -105,6 +108,28 @@ def build_receipt(
     return receipt
 
 
+def receipt_of_event(
+    event: AnchoredEvent, *, chain_id: int, ledger: str, agency_name: str | None, block_timestamp: int
+) -> dict[str, Any]:
+    """The receipt of a single notice, from its NoticeAnchored event: the one builder for it."""
+    return build_receipt(
+        chain_id=chain_id,
+        ledger=ledger,
+        fields=event.fields,
+        seal=event.seal,
+        signer=event.signer,
+        agency=event.agency,
+        agency_name=agency_name,
+        anchor=AnchorPoint(
+            tx_hash=hex32(event.tx_hash),
+            block_number=event.block_number,
+            block_hash=hex32(event.block_hash),
+            block_timestamp=block_timestamp,
+            log_index=event.log_index,
+        ),
+    )
+
+
 def receipt_fields(receipt: dict[str, Any]) -> SealedFields:
     """The sealed notice fields a receipt records."""
     notice = receipt["notice"]
@@ -124,7 +149,8 @@ def check_receipt_offline(receipt: dict[str, Any], *, digest: bytes) -> list[str
     1. The receipt has the known format.
     2. It records this digest.
     3. Its seal recovers to the signer it names (over the notice, or over the batch root).
-    4. For a batch member, the inclusion proof leads from the digest to the root.
+    4. For a batch member, the inclusion proof leads from its leaf (ocid, release id and
+       digest) to the root.
     Whether the block and record are on chain is for the online check.
     """
     from backend.core import merkle  # the Merkle module is only needed for batch receipts
@@ -159,6 +185,8 @@ def check_receipt_offline(receipt: dict[str, Any], *, digest: bytes) -> list[str
         proof = merkle.InclusionProof.from_json(batch["proof"])
         if proof.leaf_index != int(batch["index"]) or proof.tree_size != int(batch["size"]):
             problems.append("the inclusion proof is for another leaf or tree size")
-        elif not merkle.verify_inclusion(digest, proof, unhex(batch["root"])):
+        elif not merkle.verify_inclusion(
+            merkle.member_leaf(fields.ocid, fields.release_id, digest), proof, unhex(batch["root"])
+        ):
             problems.append("the inclusion proof does not lead to the batch root")
     return problems

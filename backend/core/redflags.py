@@ -294,17 +294,6 @@ def _anchoring_delay(timeline: Sequence[TimelineEntry]) -> list[RedFlag]:
     return flags
 
 
-def _phase(stage: Stage) -> int:
-    """Coarse lifecycle phase: 0 planning, 1 tender, 2 award, 3 contract and implementation."""
-    if stage < Stage.TENDER:
-        return 0
-    if stage < Stage.AWARD:
-        return 1
-    if stage < Stage.CONTRACT:
-        return 2
-    return 3
-
-
 def _dates_out_of_order(timeline: Sequence[TimelineEntry]) -> list[RedFlag]:
     dated = [
         (entry, entry.published_at)
@@ -317,7 +306,7 @@ def _dates_out_of_order(timeline: Sequence[TimelineEntry]) -> list[RedFlag]:
         later_earlier = [
             (other_date, other)
             for other, other_date in dated
-            if _phase(other.stage) < _phase(entry.stage) and other_date > date
+            if other.stage.phase < entry.stage.phase and other_date > date
         ]
         if later_earlier:
             other_date, other = max(later_earlier, key=lambda pair: pair[0])

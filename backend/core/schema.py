@@ -25,6 +25,7 @@ from typing import Any
 import jsonschema_rs
 
 from backend.core.dates import is_rfc3339_datetime
+from backend.core.pointer import json_pointer
 from backend.errors import SchemaUnavailableError
 
 MAX_MESSAGE_CHARS = 200
@@ -79,11 +80,6 @@ class ReleaseValidator:
             return bool(self._engine.is_valid(release))
         except (ValueError, TypeError, OverflowError):
             return False
-
-
-def json_pointer(path: list[str | int]) -> str:
-    """RFC 6901 pointer of a path of keys and indexes: ``["awards", 0, "a/b"]`` -> ``/awards/0/a~1b``."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
 def _keyword(schema_path: list[str | int]) -> str:

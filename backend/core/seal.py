@@ -90,6 +90,16 @@ def notice_key(ocid: str, release_id: str) -> bytes:
     return keccak256(keccak256(ocid.encode()) + keccak256(release_id.encode()))
 
 
+def previous_link(release_id: str | None) -> bytes:
+    """The sealed ``previous`` of a notice amending ``release_id`` of its own process.
+
+    keccak256 of the amended release id (zero when it names none): the ledger pairs it
+    with the notice's own ocid, so a notice can only name a release of its own process,
+    and refuses it unless that release is already anchored.
+    """
+    return keccak256(release_id.encode()) if release_id else ZERO32
+
+
 def domain_separator(chain_id: int, contract: str) -> bytes:
     """EIP-712 domain separator of the ledger at ``contract`` on ``chain_id``."""
     return keccak256(

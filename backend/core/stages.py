@@ -10,6 +10,16 @@ from __future__ import annotations
 from enum import IntEnum
 
 
+class Phase(IntEnum):
+    """Lifecycle phases, in lifecycle order; evidence documents stand outside them."""
+
+    DOCUMENT = 0
+    PLANNING = 1
+    TENDER = 2
+    AWARD = 3
+    CONTRACT = 4  # contract, its amendments, implementation and termination
+
+
 class Stage(IntEnum):
     PLANNING = 1
     PLANNING_UPDATE = 2
@@ -47,6 +57,19 @@ class Stage(IntEnum):
     def is_award_or_contract(self) -> bool:
         """Stages the ledger refuses before the deadline or after a cancellation."""
         return Stage.AWARD <= self <= Stage.CONTRACT_TERMINATION
+
+    @property
+    def phase(self) -> Phase:
+        """The lifecycle phase this stage belongs to: the one table every rule reads."""
+        if self is Stage.DOCUMENT:
+            return Phase.DOCUMENT
+        if self < Stage.TENDER:
+            return Phase.PLANNING
+        if self < Stage.AWARD:
+            return Phase.TENDER
+        if self < Stage.CONTRACT:
+            return Phase.AWARD
+        return Phase.CONTRACT
 
     @property
     def amends_or_cancels(self) -> bool:

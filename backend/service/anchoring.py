@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from backend.core.merkle import MerkleTree
+from backend.core.merkle import MerkleTree, member_leaf
 from backend.core.notice import Notice
 from backend.core.receipt import hex32
 from backend.core.schema import SchemaIssue
-from backend.core.seal import SealedFields, Sealer, notice_key
+from backend.core.seal import SealedFields, Sealer, notice_key, previous_link
 from backend.errors import UsageError
 from backend.service.bulk import paused_gc
 from backend.service.context import Backend
 from backend.service.dispatch import Dispatcher, Progress
 from backend.service.intake import Intake, IntakeNotice
 from backend.store import NewOutboxItem, OutboxEntry, StoredNotice
+from backend.store.manifests import ManifestMember, ManifestStore
+from backend.store.states import OutboxStatus, WorkKind
 
 UINT64_MAX = 2**64 - 1
 DEFAULT_BATCH_SIZE = 1024
@@ -71,7 +73,7 @@ class AnchorResult:
 
 def sealed_fields(notice: Notice) -> SealedFields:
     """What the agency seals for a notice."""
-    previous = notice_key(notice.ocid, notice.amends_release_id) if notice.amends_release_id else bytes(32)
+    previous = previous_link(notice.amends_release_id)
     deadline = notice.deadline if notice.deadline is not None and 0 < notice.deadline <= UINT64_MAX else 0
     return SealedFields(notice.ocid, notice.release_id, int(notice.stage), notice.digest, previous, deadline)
 
@@ -126,7 +128,7 @@ class AnchorService:
             seal = sealer.seal(fields)
             items.append(
                 NewOutboxItem(
-                    kind="notice",
+                    kind=WorkKind.NOTICE,
                     subject=fields.digest.hex(),
                     agency=agency,
                     ocid=fields.ocid,
@@ -157,19 +159,36 @@ class AnchorService:
         key = self.backend.agency_key(agency)
         sealer = Sealer(key.key, chain_id=ledger.deployment.chain_id, contract=ledger.address)
         agency_id = ledger.agency_id(agency)
-        digests = list(dict.fromkeys(n.notice.digest for n in notices))
+        by_digest = {n.notice.digest: n.notice for n in notices}
+        digests = list(by_digest)
         anchored = set(store.receipts(digests))
         todo = [d for d in digests if d not in anchored]
         items = []
+        manifests: list[ManifestMember] = []
         for number, start in enumerate(range(0, len(todo), batch_size), start=1):
             leaves = todo[start : start + batch_size]
-            root = MerkleTree(leaves).root
+            members = [by_digest[d] for d in leaves]
+            root = MerkleTree([member_leaf(n.ocid, n.release_id, n.digest) for n in members]).root
             batch_label = label or f"{agency}, {len(leaves)} notices"
             if len(todo) > batch_size:
                 batch_label += f", part {number}"
+            manifests.extend(
+                ManifestMember(
+                    root=root,
+                    leaf_index=index,
+                    ocid=n.ocid,
+                    release_id=n.release_id,
+                    key=notice_key(n.ocid, n.release_id),
+                    digest=n.digest,
+                    stage=int(n.stage),
+                    label=batch_label,
+                    agency=agency,
+                )
+                for index, n in enumerate(members)
+            )
             items.append(
                 NewOutboxItem(
-                    kind="batch",
+                    kind=WorkKind.BATCH,
                     subject=root.hex(),
                     agency=agency,
                     ocid="",
@@ -185,6 +204,8 @@ class AnchorService:
                     },
                 )
             )
+        # The manifest is kept before its root is sent, as the outbox row is.
+        ManifestStore(store).keep(manifests)
         return store.enqueue(items)
 
     def anchor(
@@ -251,6 +272,7 @@ class AnchorService:
             anchored_now=report.anchored_subjects,
             known_receipts=report.receipts,
             refusals=report.refusals,
+            agency=agency,
         )
 
     def results(
@@ -262,16 +284,23 @@ class AnchorService:
         anchored_now: set[str],
         known_receipts: dict[str, dict[str, Any]] | None = None,
         refusals: dict[str, tuple[str, str]] | None = None,
+        agency: str | None = None,
     ) -> list[AnchorResult]:
+        """One result per notice of ``intake``. With ``agency``, only that agency's outbox rows and
+        receipts count: another agency's anchor of the same bytes is never this one's result."""
         store = self.backend.store
         accepted_digests = {n.notice.digest for n in accepted}
         entries = {
             bytes.fromhex(e.subject): e
-            for e in store.outbox_by_subjects(("notice", n.notice.digest.hex()) for n in accepted)
+            for e in store.outbox_by_subjects(
+                ((WorkKind.NOTICE, n.notice.digest.hex()) for n in accepted), agency=agency
+            )
         }
         # Receipts made by this run are at hand; only older ones are read back from the store.
         receipts = {bytes.fromhex(subject): receipt for subject, receipt in (known_receipts or {}).items()}
         receipts.update(store.receipts([d for d in accepted_digests if d not in receipts]))
+        if agency is not None:
+            receipts = {d: r for d, r in receipts.items() if r["seal"].get("agency_name") == agency}
         results = []
         for item in intake.notices:
             notice = item.notice
@@ -294,14 +323,14 @@ class AnchorService:
                 if refused is not None and result.receipt is None:
                     result.outcome = Outcome.REFUSED
                     result.error, result.error_name = refused
-                elif entry is not None and entry.status == "refused":
+                elif result.receipt is not None:
+                    fresh = notice.digest.hex() in anchored_now
+                    result.outcome = Outcome.ANCHORED if fresh else Outcome.ALREADY_ANCHORED
+                elif entry is not None and entry.status == OutboxStatus.REFUSED:
                     result.outcome, result.error, result.error_name = (
                         Outcome.REFUSED,
                         entry.error,
                         entry.error_name,
                     )
-                elif result.receipt is not None:
-                    fresh = notice.digest.hex() in anchored_now
-                    result.outcome = Outcome.ANCHORED if fresh else Outcome.ALREADY_ANCHORED
             results.append(result)
         return results

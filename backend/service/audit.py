@@ -22,6 +22,9 @@ page by page of rows (store), so that a large ledger never sits in memory whole:
    row's digest, and each document's bytes still hash to the key it is stored under.
 5. Each outbox row marked anchored or final is on chain: the ledger holds its
    (ocid, release id) with its digest.
+6. Each batch manifest re-hashes (``merkle.member_leaf`` per leaf, in order) to its
+   root, its size is the size the BatchAnchored event states, each leaf's key is the
+   key of its (ocid, release id), and its root is on chain once its outbox row says so.
 
 Discrepancies found in steps 2a to 2c mean the chain (or the node answering for it)
 contradicts itself: nothing it says about the store can be trusted until that is
@@ -40,23 +43,26 @@ from typing import Any
 
 import requests
 
-from backend.chain.ledger import LOG_CHUNK_BLOCKS, AnchoredEvent, Ledger
+from backend.chain.ledger import LOG_CHUNK_BLOCKS, Ledger
 from backend.core.digest import release_digest
 from backend.core.jsontext import parse_json
-from backend.core.receipt import RECEIPT_FORMAT, AnchorPoint, build_receipt, check_receipt_offline, hex32
-from backend.core.records import LedgerRecord
+from backend.core.merkle import MerkleTree, member_leaf
+from backend.core.pointer import PointerError, resolve_pointer
+from backend.core.receipt import RECEIPT_FORMAT, check_receipt_offline, hex32, receipt_of_event
+from backend.core.records import AnchoredEvent, LedgerRecord, SealKeyTenure
 from backend.core.seal import SealError, notice_key, notice_signer, ocid_hash
 from backend.core.stages import Stage
 from backend.errors import NetworkError, TenderledgerError
 from backend.store import EvidenceStore, scan
+from backend.store.manifests import ManifestStore
 from backend.store.scan import NoticeRowView, OutboxRowView, ReceiptRowView
+from backend.store.states import OPEN_STATUSES, SETTLED_STATUSES
 
 CHUNK = 256
 """Events or rows per contract call (``recordsByKey``, ``recordsByDigest``)."""
 WINDOW_BLOCKS = LOG_CHUNK_BLOCKS
 """Blocks whose events are read, and compared with the store, at a time."""
-SETTLED_STATUSES = ("anchored", "final")
-IN_FLIGHT_STATUSES = ("pending", "sent")
+IN_FLIGHT_STATUSES = OPEN_STATUSES
 
 
 class AuditCode(StrEnum):
@@ -76,6 +82,8 @@ class AuditCode(StrEnum):
     DOCUMENT_MISSING = "document_missing"
     OUTBOX_MISMATCH = "outbox_mismatch"
     OUTBOX_NOT_ON_CHAIN = "outbox_not_on_chain"
+    MANIFEST_MISMATCH = "manifest_mismatch"
+    MANIFEST_NOT_ON_CHAIN = "manifest_not_on_chain"
 
 
 MEANINGS: dict[AuditCode, str] = {
@@ -93,6 +101,8 @@ MEANINGS: dict[AuditCode, str] = {
     AuditCode.DOCUMENT_MISSING: "a notice row points at a document the store does not have",
     AuditCode.OUTBOX_MISMATCH: "an outbox row names another ocid or release id than the chain",
     AuditCode.OUTBOX_NOT_ON_CHAIN: "an outbox row marked anchored or final is not on chain",
+    AuditCode.MANIFEST_MISMATCH: "a batch manifest does not hash to its root, or states another size",
+    AuditCode.MANIFEST_NOT_ON_CHAIN: "a batch manifest whose outbox row is settled has no root on chain",
 }
 
 CHAIN_CODES = frozenset(
@@ -140,6 +150,7 @@ class AuditSummary:
     outbox: int = 0
     elsewhere: int = 0  # notices on chain this store has no trace of (another instance anchored them)
     in_flight: int = 0  # notices on chain whose outbox row still waits for its receipt
+    manifests: int = 0  # batch manifests re-hashed against their roots
     codes: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -155,6 +166,7 @@ class AuditSummary:
             "outbox": self.outbox,
             "elsewhere": self.elsewhere,
             "in_flight": self.in_flight,
+            "manifests": self.manifests,
             "discrepancies": self.discrepancies,
             "codes": dict(sorted(self.codes.items())),
         }
@@ -163,29 +175,9 @@ class AuditSummary:
 # ---------------------------------------------------------------- step 1: the key registry
 
 
-@dataclass(frozen=True, slots=True)
-class KeyTenure:
-    """A seal key's agency and the chain positions (block, log index) of its addition and revocation."""
-
-    agency: int
-    added: tuple[int, int]
-    revoked: tuple[int, int] | None
-
-    def valid_at(self, position: tuple[int, int]) -> bool:
-        return self.added < position and (self.revoked is None or position < self.revoked)
-
-
-def key_registry(ledger: Ledger) -> dict[str, KeyTenure]:
+def key_registry(ledger: Ledger) -> dict[str, SealKeyTenure]:
     """Every seal key's tenure, from SealKeyAdded and SealKeyRevoked events alone."""
-    tenures: dict[str, KeyTenure] = {}
-    for event in ledger.seal_key_events():
-        position = (event.block_number, event.log_index)
-        if event.added:
-            tenures[event.key] = KeyTenure(event.agency, position, None)
-        elif event.key in tenures:
-            known = tenures[event.key]
-            tenures[event.key] = KeyTenure(known.agency, known.added, position)
-    return tenures
+    return ledger.seal_key_tenures()
 
 
 # ---------------------------------------------------------------- step 2: records from events
@@ -222,22 +214,12 @@ class RebuiltRecord:
 
     def receipt(self, *, chain_id: int, ledger: str) -> dict[str, Any]:
         """The receipt the store should hold for this notice."""
-        event = self.event
-        return build_receipt(
+        return receipt_of_event(
+            self.event,
             chain_id=chain_id,
             ledger=ledger,
-            fields=event.fields,
-            seal=event.seal,
-            signer=event.signer,
-            agency=event.agency,
             agency_name=self.agency_name,
-            anchor=AnchorPoint(
-                tx_hash=hex32(event.tx_hash),
-                block_number=event.block_number,
-                block_hash=hex32(event.block_hash),
-                block_timestamp=self.timestamp,
-                log_index=event.log_index,
-            ),
+            block_timestamp=self.timestamp,
         )
 
 
@@ -402,6 +384,7 @@ class StoreAudit:
         yield from self._check_unmatched_receipts(scan.receipts_outside_blocks(self.store, first, head))
         yield from self._check_notice_bytes()
         yield from self._check_outbox()
+        yield from self._check_manifests()
 
     # ------------------------------------------------------------ step 2c and 2d
 
@@ -676,8 +659,61 @@ class StoreAudit:
                     AuditCode.OUTBOX_NOT_ON_CHAIN, "outbox", str(row.id), "status", row.status, None
                 )
 
+    # ---------------------------------------------------------------- reading stored bytes
 
-# ---------------------------------------------------------------- reading stored bytes
+    # ------------------------------------------------------------ step 6
+
+    def _check_manifests(self) -> Iterator[Discrepancy]:
+        """Each batch manifest hashes to its root, and its root is on chain once settled."""
+        manifests = ManifestStore(self.store)
+        roots = manifests.roots()
+        settled = {
+            subject
+            for subject, row in scan.outbox_by_subject(
+                self.store, [r.hex() for r in roots], kind="batch"
+            ).items()
+            if row.status in SETTLED_STATUSES
+        }
+        for root in roots:
+            members = manifests.manifest(root)
+            self.summary.manifests += 1
+            leaves = [member_leaf(m.ocid, m.release_id, m.digest) for m in members]
+            where = "0x" + root.hex()
+            if [m.leaf_index for m in members] != list(range(len(members))):
+                yield Discrepancy(
+                    AuditCode.MANIFEST_MISMATCH, "batch_members", where, "leaf_index", None, None
+                )
+            for m in members:
+                if m.key != notice_key(m.ocid, m.release_id):
+                    yield Discrepancy(
+                        AuditCode.MANIFEST_MISMATCH,
+                        "batch_members",
+                        f"{where}#{m.leaf_index}",
+                        "notice_key",
+                        hex32(m.key),
+                        hex32(notice_key(m.ocid, m.release_id)),
+                    )
+            computed = MerkleTree(leaves).root if leaves else None
+            if computed != root:
+                yield Discrepancy(
+                    AuditCode.MANIFEST_MISMATCH,
+                    "batch_members",
+                    where,
+                    "root",
+                    hex32(computed) if computed else None,
+                    where,
+                    "the manifest's leaves do not hash to its root",
+                )
+            events = self.ledger.batch_events(root)
+            if not events:
+                if root.hex() in settled:
+                    yield Discrepancy(
+                        AuditCode.MANIFEST_NOT_ON_CHAIN, "batch_members", where, "root", where, None
+                    )
+            elif events[0].size != len(members):
+                yield Discrepancy(
+                    AuditCode.MANIFEST_MISMATCH, "batch_members", where, "size", len(members), events[0].size
+                )
 
 
 def _receipt_body(row: ReceiptRowView) -> dict[str, Any] | None:
@@ -708,13 +744,10 @@ def _release_digest_at(document: Any, pointer: str) -> str:
     """The digest of the release at ``pointer`` (RFC 6901) in ``document``, or why there is none."""
     if isinstance(document, _Unreadable):
         return f"unreadable: {document.reason}"
-    value = document
-    for token in pointer.split("/")[1:] if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
-        try:
-            value = value[int(token)] if isinstance(value, list) else value[token]
-        except (KeyError, IndexError, ValueError, TypeError):
-            return f"no release at {pointer}"
+    try:
+        value = resolve_pointer(document, pointer)
+    except PointerError:
+        return f"no release at {pointer}"
     try:
         return release_digest(value).hex()
     except TenderledgerError as error:
@@ -727,7 +760,6 @@ __all__ = [
     "AuditCode",
     "AuditSummary",
     "Discrepancy",
-    "KeyTenure",
     "Rebuilder",
     "RebuiltRecord",
     "StoreAudit",

@@ -36,6 +36,13 @@ of a transaction that moved to another block are read again from its events. A
 receipt becomes final once ``settings.confirmations`` blocks stand on it (its own
 included) and its block is still the chain's at that height; until then ``finalize``
 checks it again on every run, and reopens it if its block is gone.
+
+Tenants stay apart. An entry is settled only by an anchor of its own agency: the
+agency the chain assigns to the entry's seal key. A record or event of another agency
+for the same (ocid, release id), even with the same digest, refuses the entry as the
+ledger would (``ProcessOfOtherAgency``); it never hands out the other agency's receipt.
+Receipts name the agency as registered on chain (its AgencyRegistered name), not as a
+caller spelled it.
 """
 
 from __future__ import annotations
@@ -50,13 +57,14 @@ from backend.chain import calldata
 from backend.chain.reader import LedgerReader
 from backend.chain.revert import ADVICE, decode_revert
 from backend.chain.rpc import RpcClient, RpcError, revert_bytes
-from backend.core.merkle import MerkleTree
+from backend.core.merkle import MerkleTree, member_leaf
 from backend.core.receipt import AnchorPoint, BatchMembership, build_receipt, hex32, unhex
-from backend.core.seal import SealedFields, notice_key, to_checksum_address
+from backend.core.seal import SealedFields, notice_key, ocid_hash, to_checksum_address
 from backend.errors import ChainError, LedgerRevertError, NetworkError
 from backend.service.context import Backend
 from backend.service.failpoints import failpoint
 from backend.store import OutboxEntry
+from backend.store.states import OutboxStatus, WorkKind
 
 GROUP_SIZE = 128
 WINDOW = 8
@@ -100,7 +108,7 @@ def _merge(first: Sequence[OutboxEntry], second: Sequence[OutboxEntry]) -> list[
 
 def _first_member(entry: OutboxEntry) -> str:
     """The digest (hex) whose receipt stands for the entry: the notice, or a batch's first leaf."""
-    return str(entry.payload["leaves"][0]) if entry.kind == "batch" else entry.subject
+    return str(entry.payload["leaves"][0]) if entry.kind == WorkKind.BATCH else entry.subject
 
 
 @dataclass
@@ -161,6 +169,8 @@ class Dispatcher:
         self._gas_cap: int | None = None
         self._settled: dict[int, OutboxEntry] = {}
         self._landed: dict[int, str] = {}  # nonce -> signed bytes of this run's mined transactions
+        self._key_agencies: dict[str, int] = {}  # seal key -> the agency the chain assigns it (0: none)
+        self._agency_names: dict[int, str | None] = {}
 
     # ---------------------------------------------------------------- entry point
 
@@ -174,21 +184,21 @@ class Dispatcher:
         looked up again, and receipts old enough become final.
         """
         unique = {e.id: e for e in entries}  # the same notice may come from several files
-        settled = [e for e in unique.values() if e.status in ("anchored", "final")]
-        open_entries = [e for e in unique.values() if e.status in ("pending", "sent")]
+        settled = [e for e in unique.values() if e.status.is_settled]
+        open_entries = [e for e in unique.values() if e.status.is_open]
         open_entries += self._recheck(settled)
         # Receipts of earlier runs whose block is gone (a reorg) are acknowledged work too.
         open_entries = _merge(open_entries, self.finalize())
         for _round in range(MAX_ROUNDS):
-            remaining = self.reconcile([e for e in open_entries if e.kind == "notice"])
-            batches = self.reconcile_batches([e for e in open_entries if e.kind == "batch"])
+            remaining = self.reconcile([e for e in open_entries if e.kind == WorkKind.NOTICE])
+            batches = self.reconcile_batches([e for e in open_entries if e.kind == WorkKind.BATCH])
             inflight, rest = self._adopt([*remaining, *batches])
-            notices = [e for e in rest if e.kind == "notice"]
+            notices = [e for e in rest if e.kind == WorkKind.NOTICE]
             size = self._group_size()
             queue: deque[list[OutboxEntry]] = deque(
                 notices[i : i + size] for i in range(0, len(notices), size)
             )
-            queue.extend([e] for e in rest if e.kind == "batch")
+            queue.extend([e] for e in rest if e.kind == WorkKind.BATCH)
             self._drain(queue, inflight)
             open_entries = _merge(self._lost_since_settled(), self.finalize())
             if not open_entries:
@@ -219,7 +229,7 @@ class Dispatcher:
         """
         by_tx: dict[str, list[OutboxEntry]] = {}
         for entry in entries:
-            if entry.status == "sent" and entry.tx_hash and entry.sender == self.sender:
+            if entry.status == OutboxStatus.SENT and entry.tx_hash and entry.sender == self.sender:
                 by_tx.setdefault(entry.tx_hash, []).append(entry)
         if not by_tx:
             return [], list(entries)
@@ -263,7 +273,7 @@ class Dispatcher:
         """
         if not entries:
             return []
-        notices = [e for e in entries if e.kind == "notice"]
+        notices = [e for e in entries if e.kind == WorkKind.NOTICE]
         records = self.records_by_key([notice_key(e.ocid, e.release_id) for e in notices])
         lost: list[OutboxEntry] = []
         present: list[tuple[OutboxEntry, int]] = []
@@ -272,7 +282,7 @@ class Dispatcher:
                 lost.append(entry)
             else:
                 present.append((entry, record.block_number))
-        for entry in [e for e in entries if e.kind == "batch"]:
+        for entry in [e for e in entries if e.kind == WorkKind.BATCH]:
             batch = self._retry(lambda entry=entry: self.ledger.batch_record(unhex(entry.subject)))  # type: ignore[misc]
             if batch is None:
                 lost.append(entry)
@@ -286,13 +296,13 @@ class Dispatcher:
             if anchor.get("block_number") != number or anchor.get("block_hash") != hashes.get(number):
                 moved.append(entry)
         if moved:
-            self._receipts_from_events([e for e in moved if e.kind == "notice"])
-            for entry in [e for e in moved if e.kind == "batch"]:
+            self._receipts_from_events([e for e in moved if e.kind == WorkKind.NOTICE])
+            for entry in [e for e in moved if e.kind == WorkKind.BATCH]:
                 self._batch_receipts_from_events(entry)
         if not lost:
             return []
         self._forget(lost)
-        return [replace(e, status="pending") for e in lost]
+        return [replace(e, status=OutboxStatus.PENDING) for e in lost]
 
     def _receipts_of(self, entries: Sequence[OutboxEntry]) -> dict[str, dict[str, Any]]:
         """The receipt of each entry's (first) member: made by this run, else from the store."""
@@ -323,7 +333,7 @@ class Dispatcher:
         """The chain lost these: their receipts go, and they are pending again."""
         subjects: list[str] = []
         for entry in entries:
-            members = entry.payload["leaves"] if entry.kind == "batch" else [entry.subject]
+            members = entry.payload["leaves"] if entry.kind == WorkKind.BATCH else [entry.subject]
             subjects.extend(members)
             for subject in members:
                 self.report.receipts.pop(subject, None)
@@ -336,7 +346,7 @@ class Dispatcher:
         """Receipts with ``confirmations`` blocks on top (their own included) become final; those
         whose block left the chain are dropped and their entries reopened. Looks at every
         anchored entry of the store, not only this run's; returns the entries reopened."""
-        waiting = self.store.outbox(statuses=("anchored",))
+        waiting = self.store.outbox(statuses=(OutboxStatus.ANCHORED,))
         if not waiting:
             return []
         latest = int(self._retry(lambda: self.rpc.call("eth_blockNumber", [])), 16)
@@ -354,17 +364,19 @@ class Dispatcher:
                 gone.append(entry)
             elif latest - int(anchor["block_number"]) + 1 >= depth:
                 final_ids.append(entry.id)
-                final_digests.extend(entry.payload["leaves"] if entry.kind == "batch" else [entry.subject])
+                final_digests.extend(
+                    entry.payload["leaves"] if entry.kind == WorkKind.BATCH else [entry.subject]
+                )
         if final_ids:
             self.store.mark_final(final_digests, final_ids)
         if gone:
             self._forget(gone)
-        return [replace(e, status="pending") for e in gone]
+        return [replace(e, status=OutboxStatus.PENDING) for e in gone]
 
     def _split_or_refuse(
         self, group: list[OutboxEntry], refusal: LedgerRevertError, queue: deque[list[OutboxEntry]]
     ) -> None:
-        if group[0].kind == "batch":
+        if group[0].kind == WorkKind.BATCH:
             if refusal.reason == "BatchAlreadyAnchored":
                 self.reconcile_batches(group)
             else:
@@ -375,9 +387,10 @@ class Dispatcher:
             queue.appendleft(group[half:])
             queue.appendleft(group[:half])
         elif refusal.reason == "NoticeAlreadyAnchored":
-            self._receipts_from_events(group)  # landed meanwhile (another sender, a retry)
-            self.report.already += 1
-            self.progress(1)
+            # Landed meanwhile (another sender, a retry), or another agency's: refused then.
+            if self._receipts_from_events(group):
+                self.report.already += 1
+                self.progress(1)
         else:
             self._refuse(group[0], refusal)
 
@@ -394,6 +407,9 @@ class Dispatcher:
                 ours = unhex(entry.subject)
                 if record is None:
                     to_send.append(entry)
+                elif record.agency != self.sealing_agency(entry):
+                    # Another agency's process: what it anchored there is never this entry's anchor.
+                    self._refuse(entry, self._other_agency(entry, record.agency))
                 elif record.digest == ours:
                     anchored_here.append(entry)
                 else:
@@ -406,9 +422,9 @@ class Dispatcher:
                         ),
                     )
             if anchored_here:
-                self._receipts_from_events(anchored_here)
-                self.report.already += len(anchored_here)
-                self.progress(len(anchored_here))
+                settled = self._receipts_from_events(anchored_here)
+                self.report.already += settled
+                self.progress(settled)
         return to_send
 
     def reconcile_batches(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
@@ -427,7 +443,10 @@ class Dispatcher:
         events = self._retry(lambda: self.ledger.batch_events(root))
         if not events:
             return False
-        event = events[0]
+        mine = [e for e in events if e.agency == self.sealing_agency(entry)]
+        if not mine:
+            return False
+        event = mine[0]
         self._finish_batch(
             entry,
             signer=event.signer,
@@ -453,10 +472,10 @@ class Dispatcher:
         """Receipts for every member of an anchored batch, each with its inclusion proof."""
         payload = entry.payload
         leaves = [bytes.fromhex(leaf) for leaf in payload["leaves"]]
-        tree = MerkleTree(leaves)
+        members = self.store.notice_fields(leaves)
+        tree = MerkleTree([member_leaf(members[d][0], members[d][1], d) for d in leaves])
         if tree.root != unhex(payload["root"]):
             raise ChainError(f"outbox batch {entry.id} does not hash to its root: the store was altered")
-        members = self.store.notice_fields(leaves)
         anchor = AnchorPoint(
             tx_hash=tx_hash,
             block_number=block_number,
@@ -477,7 +496,7 @@ class Dispatcher:
                     seal=seal,
                     signer=signer,
                     agency=agency,
-                    agency_name=entry.agency,
+                    agency_name=self.agency_name(agency),
                     anchor=anchor,
                     batch=BatchMembership(
                         root=tree.root,
@@ -497,16 +516,26 @@ class Dispatcher:
         """``recordsByKey`` for any number of keys, in one round trip."""
         return list(self._retry(lambda: self.reader.records_by_key(keys)))
 
-    def _receipts_from_events(self, entries: Sequence[OutboxEntry]) -> None:
-        by_key = {notice_key(e.ocid, e.release_id): e for e in entries}
+    def _receipts_from_events(self, entries: Sequence[OutboxEntry]) -> int:
+        """Receipts, read from their NoticeAnchored events, for entries already on the ledger;
+        returns how many entries settled.
+
+        An event of another agency with the entry's digest refuses the entry instead.
+        """
+        by_key: dict[bytes, list[OutboxEntry]] = {}
+        for entry in entries:
+            by_key.setdefault(notice_key(entry.ocid, entry.release_id), []).append(entry)
         events = self._retry(lambda: list(self.ledger.notice_events_for_keys(list(by_key))))
-        receipts = []
+        done: list[tuple[OutboxEntry, dict[str, Any]]] = []
+        foreign: dict[int, tuple[OutboxEntry, int]] = {}
         for event in events:
-            entry = by_key.get(event.key)
-            if entry is None or event.digest != unhex(entry.subject):
-                continue
-            receipts.append(
-                self._receipt(
+            for entry in by_key.get(event.key, []):
+                if event.digest != unhex(entry.subject):
+                    continue
+                if event.agency != self.sealing_agency(entry):
+                    foreign.setdefault(entry.id, (entry, event.agency))
+                    continue
+                receipt = self._receipt(
                     entry,
                     event.seal,
                     event.signer,
@@ -516,8 +545,46 @@ class Dispatcher:
                     block_hash=hex32(event.block_hash),
                     log_index=event.log_index,
                 )
+                done.append((entry, receipt))
+        self._finish(done)
+        settled = {entry.id for entry, _ in done}
+        for entry, owner in foreign.values():
+            if entry.id not in settled:
+                self._refuse(entry, self._other_agency(entry, owner))
+        return len(settled)
+
+    # ---------------------------------------------------------------- agencies
+
+    def sealing_agency(self, entry: OutboxEntry) -> int:
+        """The agency the chain assigns to the key that sealed ``entry`` (0 when it assigns none)."""
+        signer = str(entry.payload.get("signer") or "")
+        if not signer:
+            return int(entry.payload.get("agency_id") or 0)
+        if signer not in self._key_agencies:
+            window = self._retry(lambda: self.ledger.seal_key(signer))
+            self._key_agencies[signer] = int(window.agency)
+        return self._key_agencies[signer]
+
+    def agency_name(self, agency: int) -> str | None:
+        """The name ``agency`` is registered under on chain (from its AgencyRegistered event)."""
+        if agency not in self._agency_names:
+            self._agency_names[agency] = (
+                self._retry(lambda: self.ledger.agency_name(agency)) if agency else None
             )
-        self._finish(entries, receipts)
+        return self._agency_names[agency]
+
+    def _other_agency(self, entry: OutboxEntry, owner: int) -> LedgerRevertError:
+        """The refusal for an entry whose (ocid, release id) another agency anchored: the ledger's own
+        ``ProcessOfOtherAgency`` (or ``UnknownSealKey`` when no agency holds the entry's key)."""
+        sealing = self.sealing_agency(entry)
+        if not sealing:
+            signer = str(entry.payload.get("signer", ""))
+            return LedgerRevertError("UnknownSealKey", {"signer": signer}, hint=ADVICE.get("UnknownSealKey"))
+        return LedgerRevertError(
+            "ProcessOfOtherAgency",
+            {"ocidHash": hex32(ocid_hash(entry.ocid)), "boundAgency": owner, "sealingAgency": sealing},
+            hint=ADVICE.get("ProcessOfOtherAgency"),
+        )
 
     # ---------------------------------------------------------------- sending
 
@@ -532,7 +599,7 @@ class Dispatcher:
         return self._gas_cap
 
     def _calldata(self, group: list[OutboxEntry]) -> bytes:
-        if group[0].kind == "batch":
+        if group[0].kind == WorkKind.BATCH:
             payload = group[0].payload
             return calldata.anchor_batch_data(
                 unhex(payload["root"]), int(payload["size"]), payload["label"], unhex(payload["seal"])
@@ -557,7 +624,7 @@ class Dispatcher:
     def _prepare(self, group: list[OutboxEntry]) -> InFlight:
         """Simulate the group's transaction (raising a decoded refusal) and sign it; nothing is sent."""
         data = self._calldata(group)
-        per_item = GAS_PER_BATCH_LIMIT if group[0].kind == "batch" else GAS_PER_NOTICE_LIMIT
+        per_item = GAS_PER_BATCH_LIMIT if group[0].kind == WorkKind.BATCH else GAS_PER_NOTICE_LIMIT
         gas = min(self._block_gas_cap(), GAS_BASE_LIMIT + per_item * len(group))
         self._simulate(data, gas)
         return self._sign(group, data, gas, self._next_nonce())
@@ -639,7 +706,7 @@ class Dispatcher:
         """The node refused a transaction outright: its group and all later ones go back to the queue."""
         self._nonce = None
         for returned in reversed([flight, *later]):
-            self.store.set_status([e.id for e in returned.group], "pending", clear_tx=True)
+            self.store.set_status([e.id for e in returned.group], OutboxStatus.PENDING, clear_tx=True)
             queue.appendleft(returned.group)
         raw = revert_bytes(error)
         decoded = decode_revert(raw) if raw else None
@@ -678,7 +745,7 @@ class Dispatcher:
                 mined.append((flight, receipt))
             else:
                 # The chain moved between simulation and mining: judge the notices again.
-                self.store.set_status([e.id for e in flight.group], "pending", clear_tx=True)
+                self.store.set_status([e.id for e in flight.group], OutboxStatus.PENDING, clear_tx=True)
                 queue.appendleft(flight.group)
         if mined:
             self._settle(mined)
@@ -747,9 +814,9 @@ class Dispatcher:
 
     def _requeue(self, flight: InFlight, queue: deque[list[OutboxEntry]]) -> None:
         """A flight that will not be mined: its entries, looked up on chain, go back to the queue's front."""
-        self.store.set_status([e.id for e in flight.group], "pending", clear_tx=True)
+        self.store.set_status([e.id for e in flight.group], OutboxStatus.PENDING, clear_tx=True)
         self._nonce = None
-        if flight.group[0].kind == "batch":
+        if flight.group[0].kind == WorkKind.BATCH:
             remaining = self.reconcile_batches(flight.group)
         else:
             remaining = self.reconcile(flight.group)
@@ -767,53 +834,63 @@ class Dispatcher:
     def _settle(self, mined: list[tuple[InFlight, dict[str, Any]]]) -> None:
         """Receipts for mined groups, read from their log topics, stored in one commit."""
         receipts: list[dict[str, Any]] = []
-        done: list[OutboxEntry] = []
+        done: list[tuple[OutboxEntry, dict[str, Any]]] = []
         skipped: list[OutboxEntry] = []
         for flight, receipt in mined:
-            if flight.group[0].kind == "batch":
+            if flight.group[0].kind == WorkKind.BATCH:
                 self._settle_batch(flight, receipt)
                 continue
-            by_key = {notice_key(e.ocid, e.release_id): e for e in flight.group}
+            by_key: dict[bytes, list[OutboxEntry]] = {}
+            for entry in flight.group:
+                by_key.setdefault(notice_key(entry.ocid, entry.release_id), []).append(entry)
             block_number = int(receipt["blockNumber"], 16)
-            anchored: set[str] = set()
+            anchored: set[int] = set()
             for log in receipt["logs"]:
                 topics = log["topics"]
                 if not topics or unhex(topics[0]) != calldata.TOPIC_NOTICE_ANCHORED:
                     continue
                 if to_checksum_address(log["address"]) != self.contract:
                     continue
-                entry = by_key.get(unhex(topics[1]))
-                if entry is None:
-                    continue
                 words = unhex(log["data"])
                 agency = int.from_bytes(words[0:32], "big")
                 signer = to_checksum_address(words[44:64])
+                # The event's own entry: same key, sealed for the same agency (another agency may
+                # have sent the same notice in this group; anchorNotices skipped its copy).
+                own = next(
+                    (
+                        e
+                        for e in by_key.get(unhex(topics[1]), [])
+                        if e.id not in anchored and self.sealing_agency(e) == agency
+                    ),
+                    None,
+                )
+                if own is None:
+                    continue
                 if log.get("blockTimestamp"):
                     self._block_times.setdefault(receipt["blockHash"], int(log["blockTimestamp"], 16))
-                receipts.append(
-                    self._receipt(
-                        entry,
-                        seal_of(entry),
-                        signer,
-                        agency,
-                        tx_hash=flight.tx_hash,
-                        block_number=block_number,
-                        block_hash=receipt["blockHash"],
-                        log_index=int(log["logIndex"], 16),
-                    )
+                made = self._receipt(
+                    own,
+                    seal_of(own),
+                    signer,
+                    agency,
+                    tx_hash=flight.tx_hash,
+                    block_number=block_number,
+                    block_hash=receipt["blockHash"],
+                    log_index=int(log["logIndex"], 16),
                 )
-                anchored.add(entry.subject)
-            done.extend(e for e in flight.group if e.subject in anchored)
+                receipts.append(made)
+                done.append((own, made))
+                anchored.add(own.id)
             # Exact duplicates skipped by anchorNotices were anchored earlier: receipts from events.
-            skipped.extend(e for e in flight.group if e.subject not in anchored)
-        self._finish(done, receipts)
+            skipped.extend(e for e in flight.group if e.id not in anchored)
+        self._finish(done)
         self.report.anchored += len(receipts)
-        self.report.anchored_subjects.update(e.subject for e in done)
+        self.report.anchored_subjects.update(e.subject for e, _ in done)
         self.progress(len(receipts))
         if skipped:
-            self._receipts_from_events(skipped)
-            self.report.already += len(skipped)
-            self.progress(len(skipped))
+            settled = self._receipts_from_events(skipped)
+            self.report.already += settled
+            self.progress(settled)
 
     # ---------------------------------------------------------------- results
 
@@ -861,7 +938,7 @@ class Dispatcher:
             seal=seal,
             signer=signer,
             agency=agency,
-            agency_name=entry.agency,
+            agency_name=self.agency_name(agency),
             anchor=AnchorPoint(
                 tx_hash=tx_hash,
                 block_number=block_number,
@@ -880,19 +957,23 @@ class Dispatcher:
             self._block_times[block_hash] = int(block["timestamp"], 16)
         return self._block_times[block_hash]
 
-    def _finish(self, entries: Sequence[OutboxEntry], receipts: list[dict[str, Any]]) -> None:
+    def _finish(self, done: Sequence[tuple[OutboxEntry, dict[str, Any]]]) -> None:
+        """Store each entry's own receipt and settle the entry, in one commit."""
         final = self.backend.settings.confirmations <= 1
-        done = {r["notice"]["digest"].removeprefix("0x") for r in receipts}
+        receipts = [receipt for _, receipt in done]
         self.report.receipts.update((r["notice"]["digest"].removeprefix("0x"), r) for r in receipts)
-        settled = [e for e in entries if e.subject in done]
-        self.store.settle(receipts, [e.id for e in settled], final=final)
-        self._settled.update((e.id, e) for e in settled)
+        self.store.settle(receipts, [e.id for e, _ in done], final=final)
+        self._settled.update((e.id, e) for e, _ in done)
 
     def _refuse(self, entry: OutboxEntry, refusal: LedgerRevertError) -> None:
         self.store.set_status(
-            [entry.id], "refused", error=refusal.diagnostics(), error_name=refusal.reason, clear_tx=True
+            [entry.id],
+            OutboxStatus.REFUSED,
+            error=refusal.diagnostics(),
+            error_name=refusal.reason,
+            clear_tx=True,
         )
-        members = entry.payload["leaves"] if entry.kind == "batch" else [entry.subject]
+        members = entry.payload["leaves"] if entry.kind == WorkKind.BATCH else [entry.subject]
         for subject in members:
             self.report.refusals[subject] = (refusal.diagnostics(), refusal.reason)
         self.report.refused += len(members)

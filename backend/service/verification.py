@@ -3,11 +3,14 @@
 Subjects arrive as an iterable and are verified a chunk at a time, so that verifying
 an archive of a hundred thousand notices holds only one chunk of parsed releases in
 memory. For each chunk the chain is asked once for the records under the notices'
-keys (``recordsByKey``), once for the NoticeAnchored events that carry their seals,
-and once for the later notices of their processes. The evidence store, when there is
-one, only supplies the stored original of a tampered notice (for the field diff) and
-the inclusion proofs of batch members, which are checked against the root on chain:
-it never decides a verdict.
+keys (``recordsByKey``) and once for the NoticeAnchored events of their processes
+(which carry the seals, say who opened each process, and list the later notices).
+
+Batch members are found in the evidence store's batch manifests, and count only
+through their root: a manifest is believed when it re-hashes to a root on chain, and
+the root's BatchAnchored event gives its position. Every anchor of an (ocid, release
+id), single or batch member, is handed to ``judge``, which lets the first one win.
+Without a store, batch members cannot be found and verify ``not_anchored``.
 """
 
 from __future__ import annotations
@@ -19,20 +22,32 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from backend.chain.ledger import AnchoredEvent
 from backend.chain.reader import LedgerReader
 from backend.core import merkle
 from backend.core.jsontext import parse_json
-from backend.core.receipt import hex32, unhex
-from backend.core.records import LedgerBatch, LedgerRecord, SealKeyWindow
+from backend.core.ocid import normalize_ocid_prefix, ocid_prefix
+from backend.core.pointer import resolve_pointer
+from backend.core.receipt import hex32
+from backend.core.records import AnchoredEvent, LedgerBatch, SealKeyTenure
+from backend.core.seal import notice_key, ocid_hash
 from backend.core.stages import Stage
-from backend.core.verdict import BatchEvidence, LaterNotice, NoticeFacts, SealEvidence, Verdict, judge
-from backend.errors import ProofFormatError
+from backend.core.verdict import (
+    Anchor,
+    BatchEvidence,
+    LaterNotice,
+    NoticeFacts,
+    ProcessOwner,
+    SealEvidence,
+    SingleAnchor,
+    Verdict,
+    judge,
+)
 from backend.service.anchoring import sealed_fields
 from backend.service.bulk import paused_gc
 from backend.service.context import Backend
 from backend.service.intake import Intake
 from backend.store import EvidenceStore
+from backend.store.manifests import ManifestMember, ManifestStore
 
 CHUNK = 512
 KEY_POSITION, PROCESS_POSITION, DIGEST_POSITION = 1, 2, 3
@@ -82,15 +97,33 @@ def document_subject(data: bytes, *, name: str) -> Subject:
     return Subject(facts, by_digest=True)
 
 
+Position3 = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class _BatchRoot:
+    """A batch root as the chain states it, and whether this store's manifest hashes to it."""
+
+    record: LedgerBatch | None
+    size: int
+    label: str
+    seal: bytes
+    log_index: int
+    tx_hash: str | None
+    manifest_ok: bool
+
+
 class VerifyService:
     def __init__(self, backend: Backend, *, store: EvidenceStore | None = None) -> None:
         self.backend = backend
         self.ledger = backend.ledger
         self.reader = LedgerReader(self.ledger)
         self.store = store
-        self._windows: dict[str, SealKeyWindow] = {}
+        self.manifests = ManifestStore(store) if store is not None else None
+        self._tenures: dict[str, SealKeyTenure] | None = None
         self._agency_names: dict[int, str] | None = None
-        self._batches: dict[bytes, LedgerBatch | None] = {}
+        self._reservations: dict[str, tuple[int, tuple[int, int]]] | None = None
+        self._roots: dict[bytes, _BatchRoot] = {}
 
     @property
     def chain_id(self) -> int:
@@ -111,117 +144,280 @@ class VerifyService:
     # ---------------------------------------------------------------- one chunk
 
     def _verify_chunk(self, chunk: Sequence[Subject]) -> list[Verdict]:
-        records = self._records(chunk)
-        events = self._events(chunk, records)
-        later = self._later_notices({e.ocid_hash for e in events if e is not None})
-        stored = self._stored_receipts([s for s, r in zip(chunk, records, strict=True) if r is None])
+        facts_list, notes = self._resolve_documents(chunk)
+        keys = [f.key for f in facts_list]
+        records = self.reader.records_by_key(keys)
+        ocid_hashes = sorted({ocid_hash(f.ocid) for f in facts_list if f.ocid})
+        process_events = self.reader.notice_events(position=PROCESS_POSITION, values=ocid_hashes)
+        events_by_key: dict[bytes, list[AnchoredEvent]] = defaultdict(list)
+        events_by_process: dict[bytes, list[AnchoredEvent]] = defaultdict(list)
+        for event in process_events:
+            events_by_key[event.key].append(event)
+            events_by_process[event.ocid_hash].append(event)
+        members_by_key: dict[bytes, list[ManifestMember]] = defaultdict(list)
+        members_by_ocid: dict[str, list[ManifestMember]] = defaultdict(list)
+        unproven: dict[bytes, set[bytes]] = defaultdict(set)
+        if self.manifests is not None:
+            for member in self.manifests.members_by_ocid({f.ocid for f in facts_list if f.ocid}):
+                root = self._root(member.root)
+                if root.record is not None and root.manifest_ok:
+                    members_by_key[member.key].append(member)
+                    members_by_ocid[member.ocid].append(member)
+                elif root.record is not None:
+                    unproven[member.key].add(member.root)
+        owners = {
+            ocid: self._owner(ocid, events_by_process.get(ocid_hash(ocid), []), members_by_ocid.get(ocid, []))
+            for ocid in {f.ocid for f in facts_list if f.ocid}
+        }
         verdicts = []
-        for subject, record, event in zip(chunk, records, events, strict=True):
-            facts = subject.facts
-            if subject.by_digest and event is not None:
-                facts = NoticeFacts(
-                    file=facts.file,
-                    ocid=event.fields.ocid,
-                    release_id=event.fields.release_id,
-                    stage=facts.stage,
-                    digest=facts.digest,
-                    previous=event.fields.previous,
-                    deadline=event.fields.deadline,
-                    release=facts.release,
-                )
-            evidence = None
-            after: list[LaterNotice] = []
-            if event is not None:
-                evidence = SealEvidence(
-                    fields=event.fields,
-                    seal=event.seal,
-                    tx_hash=hex32(event.tx_hash),
-                    log_index=event.log_index,
-                )
-                position = (event.block_number, event.log_index)
-                after = [n for pos, n in later.get(event.ocid_hash, []) if pos > position]
-            window = self._window(record.signer) if record is not None else None
-            original = (
-                self._original(record.digest)
-                if record is not None and record.digest != facts.digest
-                else None
+        for facts, record, extra in zip(facts_list, records, notes, strict=True):
+            extra += [
+                f"ignored the evidence store's manifest of batch 0x{root.hex()}: "
+                "it does not hash to the root on chain"
+                for root in sorted(unproven.get(facts.key, ()))
+            ]
+            anchors: list[Anchor] = []
+            if record is not None:
+                anchored = [e for e in events_by_key.get(facts.key, []) if e.digest == record.digest]
+                anchors.append(SingleAnchor(record, self._evidence(anchored[0] if anchored else None)))
+            anchors.extend(self._member_anchor(m) for m in members_by_key.get(facts.key, []))
+            judged_at = min((a.position for a in anchors), default=None)
+            later = self._later(
+                events_by_process.get(ocid_hash(facts.ocid), []) if facts.ocid else [],
+                members_by_ocid.get(facts.ocid, []),
+                after=judged_at,
             )
-            batch = self._batch_evidence(facts, stored.get(facts.digest)) if record is None else None
-            agency = (
-                record.agency
-                if record is not None
-                else (batch.record.agency if batch and batch.record else None)
+            first_digest = min(anchors, key=lambda a: a.position).digest if anchors else None
+            original = (
+                self._original(first_digest)
+                if first_digest is not None and first_digest != facts.digest
+                else None
             )
             verdicts.append(
                 judge(
                     facts,
                     chain_id=self.chain_id,
                     ledger=self.ledger.address,
-                    record=record,
-                    evidence=evidence,
-                    key_window=window,
-                    later=after,
-                    batch=batch,
+                    anchors=anchors,
+                    tenures=self._tenures_for({a.record.signer for a in anchors if a.record is not None}),
+                    owner=owners.get(facts.ocid),
+                    later=later,
                     original=original,
-                    agency_name=self._agency_name(agency) if agency else None,
+                    agency_names=self._names(),
+                    notes=extra,
                 )
             )
         return verdicts
 
-    def _records(self, chunk: Sequence[Subject]) -> list[LedgerRecord | None]:
-        by_key = [s for s in chunk if not s.by_digest]
-        by_digest = [s for s in chunk if s.by_digest]
-        key_records = iter(self.reader.records_by_key([s.facts.key for s in by_key]))
-        digest_records = iter(self.reader.records_by_digest([s.facts.digest for s in by_digest]))
-        return [next(digest_records) if s.by_digest else next(key_records) for s in chunk]
+    def _resolve_documents(self, chunk: Sequence[Subject]) -> tuple[list[NoticeFacts], list[list[str]]]:
+        """Each subject's facts; a document known only by its digest takes its first anchor's ocid."""
+        digests = [s.facts.digest for s in chunk if s.by_digest]
+        found: dict[bytes, list[tuple[Position3, str, str, str]]] = defaultdict(list)
+        if digests:
+            for event in self.reader.notice_events(position=DIGEST_POSITION, values=digests):
+                found[event.digest].append(
+                    (
+                        (event.block_number, event.log_index, -1),
+                        event.fields.ocid,
+                        event.fields.release_id,
+                        self._agency_label(event.agency),
+                    )
+                )
+            if self.manifests is not None:
+                for member in self.manifests.members_by_digest(digests):
+                    root = self._root(member.root)
+                    if root.record is not None and root.manifest_ok:
+                        found[member.digest].append(
+                            (
+                                (root.record.block_number, root.log_index, member.leaf_index),
+                                member.ocid,
+                                member.release_id,
+                                self._agency_label(root.record.agency),
+                            )
+                        )
+        facts_list: list[NoticeFacts] = []
+        notes: list[list[str]] = []
+        for subject in chunk:
+            facts, extra = subject.facts, []
+            anchored = sorted(found.get(facts.digest, [])) if subject.by_digest else []
+            if anchored:
+                _, ocid, release_id, _agency = anchored[0]
+                facts = NoticeFacts(
+                    file=facts.file,
+                    ocid=ocid,
+                    release_id=release_id,
+                    stage=facts.stage,
+                    digest=facts.digest,
+                    previous=facts.previous,
+                    deadline=facts.deadline,
+                    release=facts.release,
+                )
+                extra = [
+                    f"the same file is also anchored for process {other_ocid} by {agency}"
+                    for _, other_ocid, _, agency in anchored[1:]
+                    if other_ocid != ocid
+                ]
+            facts_list.append(facts)
+            notes.append(extra)
+        return facts_list, notes
 
-    def _events(
-        self, chunk: Sequence[Subject], records: Sequence[LedgerRecord | None]
-    ) -> list[AnchoredEvent | None]:
-        """The NoticeAnchored event of each anchored subject (by key, or by digest for documents)."""
-        found = [(s, r) for s, r in zip(chunk, records, strict=True) if r is not None]
-        keys = list(dict.fromkeys(s.facts.key for s, _ in found if not s.by_digest))
-        digests = list(dict.fromkeys(r.digest for s, r in found if s.by_digest))
-        by_key = {e.key: e for e in self.reader.notice_events(position=KEY_POSITION, values=keys)}
-        by_digest = {e.digest: e for e in self.reader.notice_events(position=DIGEST_POSITION, values=digests)}
-        events: list[AnchoredEvent | None] = []
-        for subject, record in zip(chunk, records, strict=True):
-            if record is None:
-                events.append(None)
-            elif subject.by_digest:
-                events.append(by_digest.get(record.digest))
-            else:
-                events.append(by_key.get(subject.facts.key))
-        return events
+    @staticmethod
+    def _evidence(event: AnchoredEvent | None) -> SealEvidence | None:
+        if event is None:
+            return None
+        return SealEvidence(
+            fields=event.fields, seal=event.seal, tx_hash=hex32(event.tx_hash), log_index=event.log_index
+        )
 
-    def _later_notices(
-        self, ocid_hashes: set[bytes]
-    ) -> dict[bytes, list[tuple[tuple[int, int], LaterNotice]]]:
-        grouped: dict[bytes, list[tuple[tuple[int, int], LaterNotice]]] = defaultdict(list)
-        for event in self.reader.notice_events(position=PROCESS_POSITION, values=sorted(ocid_hashes)):
-            grouped[event.ocid_hash].append(
+    def _member_anchor(self, member: ManifestMember) -> BatchEvidence:
+        root = self._root(member.root)
+        return BatchEvidence(
+            root=member.root,
+            size=root.size,
+            label=root.label,
+            seal=root.seal,
+            proof_ok=root.manifest_ok,
+            record=root.record,
+            digest=member.digest,
+            leaf_index=member.leaf_index,
+            log_index=root.log_index,
+            tx_hash=root.tx_hash,
+        )
+
+    def _root(self, root: bytes) -> _BatchRoot:
+        """A batch root's chain record and event, and whether the kept manifest hashes to it."""
+        if root not in self._roots:
+            record = self.ledger.batch_record(root)
+            events = self.ledger.batch_events(root) if record is not None else []
+            event = events[0] if events else None
+            manifest_ok = False
+            if event is not None and self.manifests is not None:
+                members = self.manifests.manifest(root)
+                manifest_ok = (
+                    len(members) == event.size
+                    and [m.leaf_index for m in members] == list(range(event.size))
+                    and all(m.key == notice_key(m.ocid, m.release_id) for m in members)
+                    and merkle.MerkleTree(
+                        [merkle.member_leaf(m.ocid, m.release_id, m.digest) for m in members]
+                    ).root
+                    == root
+                )
+            self._roots[root] = _BatchRoot(
+                record=record if event is not None else None,
+                size=event.size if event else 0,
+                label=event.label if event else "",
+                seal=event.seal if event else b"",
+                log_index=event.log_index if event else 0,
+                tx_hash=hex32(event.tx_hash) if event else None,
+                manifest_ok=manifest_ok,
+            )
+        return self._roots[root]
+
+    def _owner(
+        self, ocid: str, events: Sequence[AnchoredEvent], members: Sequence[ManifestMember]
+    ) -> ProcessOwner | None:
+        """Who the process belongs to: its reserved prefix's agency, else its first anchor's.
+
+        An anchor made under a prefix reserved for another agency, after the reservation,
+        cannot open the process (the contract refuses such single notices; batch members
+        are caught here).
+        """
+        candidates: list[tuple[Position3, int, str]] = [
+            (
+                (e.block_number, e.log_index, -1),
+                e.agency,
+                f"it opened the process in block {e.block_number}, transaction {hex32(e.tx_hash)}",
+            )
+            for e in events
+        ]
+        for member in members:
+            root = self._root(member.root)
+            if root.record is not None and root.manifest_ok:
+                candidates.append(
+                    (
+                        (root.record.block_number, root.log_index, member.leaf_index),
+                        root.record.agency,
+                        f"it opened the process in block {root.record.block_number}, "
+                        f"leaf {member.leaf_index} of batch 0x{member.root.hex()}",
+                    )
+                )
+        candidates.sort()
+        prefix = ocid_prefix(ocid)
+        reserved = self._reserved().get(prefix) if prefix else None
+        for position, agency, reason in candidates:
+            if reserved is None:
+                return ProcessOwner(agency, reason)
+            owner, reserved_at = reserved
+            if agency == owner or position[:2] < reserved_at:
+                return ProcessOwner(agency, reason)
+        if reserved is not None:
+            owner, (block, _log) = reserved
+            return ProcessOwner(owner, f"ocid prefix {prefix!r} is reserved for it since block {block}")
+        return None
+
+    def _later(
+        self,
+        events: Sequence[AnchoredEvent],
+        members: Sequence[ManifestMember],
+        *,
+        after: Position3 | None,
+    ) -> list[LaterNotice]:
+        if after is None:
+            return []
+        found: list[tuple[Position3, LaterNotice]] = []
+        for e in events:
+            found.append(
                 (
-                    (event.block_number, event.log_index),
+                    (e.block_number, e.log_index, -1),
                     LaterNotice(
-                        release_id=event.fields.release_id,
-                        stage=Stage(event.fields.stage),
-                        previous=event.fields.previous,
-                        block_number=event.block_number,
-                        log_index=event.log_index,
+                        release_id=e.fields.release_id,
+                        stage=Stage(e.fields.stage),
+                        previous=e.fields.previous,
+                        block_number=e.block_number,
+                        log_index=e.log_index,
                     ),
                 )
             )
-        return grouped
+        for m in members:
+            root = self._root(m.root)
+            if root.record is not None and root.manifest_ok:
+                found.append(
+                    (
+                        (root.record.block_number, root.log_index, m.leaf_index),
+                        LaterNotice(
+                            release_id=m.release_id,
+                            stage=Stage(m.stage),
+                            previous=bytes(32),
+                            block_number=root.record.block_number,
+                            log_index=root.log_index,
+                        ),
+                    )
+                )
+        return [n for position, n in sorted(found, key=lambda f: f[0]) if position > after]
 
-    def _window(self, signer: str) -> SealKeyWindow:
-        if signer not in self._windows:
-            self._windows[signer] = self.ledger.seal_key(signer)
-        return self._windows[signer]
+    def _tenures_for(self, signers: set[str]) -> dict[str, SealKeyTenure]:
+        """Key tenures from the key events; read again when a signer is not known yet."""
+        if self._tenures is None or not signers <= self._tenures.keys():
+            self._tenures = self.ledger.seal_key_tenures()
+        return self._tenures
 
-    def _agency_name(self, agency: int) -> str | None:
+    def _reserved(self) -> dict[str, tuple[int, tuple[int, int]]]:
+        if self._reservations is None:
+            self._reservations = {}
+            for r in self.ledger.prefix_reservations():
+                self._reservations.setdefault(
+                    normalize_ocid_prefix(r.prefix), (r.agency, (r.block_number, r.log_index))
+                )
+        return self._reservations
+
+    def _names(self) -> dict[int, str]:
         if self._agency_names is None:
             self._agency_names = self.ledger.agency_names()
-        return self._agency_names.get(agency)
+        return self._agency_names
+
+    def _agency_label(self, agency: int) -> str:
+        name = self._names().get(agency)
+        return f"agency {agency} ({name!r})" if name else f"agency {agency}"
 
     # ---------------------------------------------------------------- evidence store (optional)
 
@@ -233,44 +429,4 @@ class VerifyService:
         if source is None:
             return None
         data, pointer = source
-        value: Any = parse_json(data)
-        for token in [t for t in pointer.split("/") if t] if pointer else []:
-            token = token.replace("~1", "/").replace("~0", "~")
-            value = value[int(token)] if isinstance(value, list) else value[token]
-        return value
-
-    def _stored_receipts(self, subjects: Sequence[Subject]) -> dict[bytes, dict[str, Any]]:
-        """Stored receipts of notices the ledger holds no record of (batch members), in one query."""
-        if self.store is None or not subjects:
-            return {}
-        return self.store.receipts([s.facts.digest for s in subjects])
-
-    def _batch_evidence(self, facts: NoticeFacts, receipt: dict[str, Any] | None) -> BatchEvidence | None:
-        """A stored batch receipt for this digest, its proof checked here and its root on chain."""
-        if receipt is None or not receipt.get("batch"):
-            return None
-        batch = receipt["batch"]
-        root = unhex(batch["root"])
-        try:
-            proof = merkle.InclusionProof.from_json(batch["proof"])
-        except ProofFormatError:
-            proof_ok = False
-        else:
-            proof_ok = (
-                proof.leaf_index == int(batch["index"])
-                and proof.tree_size == int(batch["size"])
-                and merkle.verify_inclusion(facts.digest, proof, root)
-            )
-        if root not in self._batches:
-            self._batches[root] = self.ledger.batch_record(root)
-        record = self._batches[root]
-        return BatchEvidence(
-            root=root,
-            size=int(batch["size"]),
-            label=batch["label"],
-            seal=unhex(receipt["seal"]["signature"]),
-            proof_ok=proof_ok,
-            record=record,
-            key_window=self._window(record.signer) if record else None,
-            tx_hash=receipt["anchor"]["tx_hash"],
-        )
+        return resolve_pointer(parse_json(data), pointer)

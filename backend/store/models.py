@@ -25,7 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2
+from backend.store.states import OutboxStatus
+
+SCHEMA_VERSION = 3
+# 3: outbox rows keyed by (kind, agency, subject); API tokens expire.
 
 
 class Base(DeclarativeBase):
@@ -72,7 +75,9 @@ class OutboxRow(Base):
     """Work for the chain: written and committed before any transaction is sent.
 
     Status moves pending -> sent -> anchored -> final, or to refused (the ledger said
-    no, for good). A crash leaves rows in pending or sent; recovery looks them up on
+    no, for good): ``states.OutboxStatus``. Rows are keyed by (kind, agency, subject):
+    two agencies submitting the same bytes hold two rows, and neither is ever settled
+    with the other's anchor. A crash leaves rows in pending or sent; recovery looks them up on
     chain (by key, digest or tx hash) before sending anything again. A row goes from
     anchored (or final) back to pending, its receipts dropped, when the chain loses
     its block (a reorg, a node restored from older state).
@@ -80,17 +85,18 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("kind", "subject", name="uq_outbox_subject"),
+        UniqueConstraint("kind", "agency", "subject", name="uq_outbox_agency_subject"),
+        Index("ix_outbox_subject", "subject"),
         Index("ix_outbox_status", "status", "id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "notice" or "batch"
+    kind: Mapped[str] = mapped_column(String(16))  # states.WorkKind
     subject: Mapped[str] = mapped_column(String(64))  # notice digest or batch root (hex)
     ocid: Mapped[str] = mapped_column(String(512), default="")
     release_id: Mapped[str] = mapped_column(String(512), default="")
-    agency: Mapped[str] = mapped_column(String(256))
+    agency: Mapped[str] = mapped_column(String(256))  # the agency's name as registered on chain
     payload: Mapped[str] = mapped_column(Text)  # sealed fields and seal, JSON
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     error_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -138,11 +144,44 @@ class ReceiptRow(Base):
 
 
 class ApiTokenRow(Base):
-    """An agency credential for the REST API's write routes (only its hash is kept)."""
+    """An agency credential for the REST API's write routes (only its hash is kept).
+
+    ``agency`` is the agency's name exactly as registered on chain. A token is live
+    until ``expires_at`` (UTC) unless revoked first.
+    """
 
     __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_agency", "agency"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     agency: Mapped[str] = mapped_column(String(256))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class BatchMemberRow(Base):
+    """One leaf of a Merkle batch's manifest: which notice, in which order, under which root.
+
+    The root on chain commits to these rows (each leaf is ``merkle.member_leaf`` of the
+    notice's ocid, release id and digest), so a manifest that hashes to its anchored root
+    is evidence in its own right: verification reads it to find every anchor of an
+    (ocid, release id), and ``audit-store`` re-hashes it.
+    """
+
+    __tablename__ = "batch_members"
+    __table_args__ = (
+        Index("ix_batch_members_key", "notice_key"),
+        Index("ix_batch_members_ocid", "ocid"),
+        Index("ix_batch_members_digest", "digest"),
+    )
+    root: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leaf_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ocid: Mapped[str] = mapped_column(String(512))
+    release_id: Mapped[str] = mapped_column(String(512))
+    notice_key: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(String(256))

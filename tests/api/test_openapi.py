@@ -9,6 +9,7 @@ ROUTES = {
     ("/notices/{digest}", "get"),
     ("/verify", "post"),
     ("/processes/{ocid}", "get"),
+    ("/batches/{root}", "get"),
     ("/health", "get"),
 }
 

@@ -196,7 +196,10 @@ def test_revoked_key_is_refused_but_its_earlier_seals_stay_valid(env: LedgerEnv)
     env.ledger.revoke_seal_key(env.governance, env.key.address)
     window = env.ledger.seal_key(env.key.address)
     assert window.revoked_block > record.block_number
-    assert window.valid_at(record.block_number)
+    (event,) = env.ledger.notice_events(digest=before.digest)
+    tenure = env.ledger.seal_key_tenures()[env.key.address]
+    assert tenure.revoked is not None and tenure.revoked[0] == window.revoked_block
+    assert tenure.valid_at((record.block_number, event.log_index))
     assert env.ledger.record_by_digest(before.digest) == record
     with refused("RevokedSealKey"):
         env.anchor(env.fields("ocds-213czf-000-00008"))

@@ -11,7 +11,8 @@ import pytest
 
 from backend.core.dates import is_rfc3339_datetime
 from backend.core.notice import parse_notices
-from backend.core.schema import MAX_MESSAGE_CHARS, ReleaseValidator, SchemaIssue, json_pointer
+from backend.core.pointer import json_pointer
+from backend.core.schema import MAX_MESSAGE_CHARS, ReleaseValidator, SchemaIssue
 from backend.errors import SchemaUnavailableError
 from backend.ocds_schema import load_release_schema
 

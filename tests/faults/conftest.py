@@ -42,9 +42,10 @@ from backend.chain import calldata
 from backend.chain.connect import web3_for
 from backend.chain.deployment import Deployment
 from backend.chain.devnet import Engine, ManagedDevnet, dev_account, rpc_request
-from backend.chain.ledger import AnchoredEvent, Ledger, deploy_ledger
+from backend.chain.ledger import Ledger, deploy_ledger
 from backend.chain.reader import decode_notice_anchored
 from backend.chain.sender import TransactionSender
+from backend.core.records import AnchoredEvent
 from backend.core.seal import notice_key
 from backend.errors import ChainError
 from backend.keys import create_agency_keystore

@@ -17,9 +17,10 @@ import backend.cli.audit as audit_cli
 import backend.service.audit as audit_module
 import backend.store.scan as scan_module
 from backend.chain.devnet import dev_account
-from backend.chain.ledger import AnchoredEvent, Ledger
+from backend.chain.ledger import Ledger
 from backend.chain.sender import TransactionSender
 from backend.cli import main
+from backend.core.records import AnchoredEvent
 from backend.demo import scenario
 from backend.service.anchoring import AnchorService, Outcome
 from backend.service.audit import AuditCode, Discrepancy, StoreAudit, key_registry, rebuild_records
