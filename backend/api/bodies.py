@@ -10,7 +10,6 @@ event loop.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -29,9 +28,8 @@ from backend.api.problems import (
     problem,
     respond,
 )
-from backend.core.notice import parse_notices, publication_order
-from backend.service.intake import JSON_SUFFIXES, InputProblem, Intake, IntakeNotice, parse_json_document
-from backend.service.verification import Subject, document_subject, subjects_of
+from backend.service.intake import JSON_SUFFIXES, Intake, order_for_publication, read_bytes
+from backend.service.verification import Subject, subjects_of, subjects_of_bytes
 
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """Largest request body accepted: a release package of a few thousand notices."""
@@ -160,11 +158,9 @@ def read_notices(data: bytes, *, name: str) -> Intake:
     Raises MalformedJSONError (not strict JSON) and NoticeFormatError (JSON, but not OCDS);
     answers 422 when not one entry is a notice.
     """
-    document = parse_json_document(data, max_bytes=MAX_BODY_BYTES)
-    parsed = parse_notices(document, source=name)
     intake = Intake()
-    intake.problems.extend(InputProblem(s.source, s.reason, fatal=False) for s in parsed.skipped)
-    if not parsed.notices:
+    read_bytes(data, name=name, ocid=None, intake=intake, is_json=True, max_bytes=MAX_BODY_BYTES, strict=True)
+    if not intake.notices:
         # One entry skipped (a single release): the detail says why; several: the errors list each.
         reason = f": {intake.problems[0].message}" if len(intake.problems) == 1 else ""
         raise ProblemError(
@@ -176,10 +172,7 @@ def read_notices(data: bytes, *, name: str) -> Intake:
                 advice="send an OCDS release, release package or record package",
             )
         )
-    sha256 = hashlib.sha256(data).hexdigest()
-    for notice in publication_order(parsed.notices):
-        intake.notices.append(IntakeNotice(notice, name, sha256, notice.source.partition("#")[2]))
-    intake.documents[sha256] = (name, data)
+    order_for_publication(intake)
     return intake
 
 
@@ -200,7 +193,7 @@ class VerifyInput:
 def _subjects_of_file(data: bytes, *, name: str, is_json: bool) -> VerifyInput:
     if not is_json:
         # Any other file is an evidence document, looked up on the ledger by its SHA-256.
-        return VerifyInput([document_subject(data, name=name)])
+        return VerifyInput(subjects_of_bytes(data, name=name, is_json=False, intake=Intake()))
     intake = read_notices(data, name=name)
     return VerifyInput(subjects_of(intake), skipped_issues(intake.problems))
 

@@ -17,15 +17,8 @@ from backend.cli.app import app, console, console_err, settings_of
 from backend.cli.progress import progress_bar
 from backend.core.verdict import Status, Verdict
 from backend.service.context import Backend
-from backend.service.intake import JSON_SUFFIXES, Intake, expand_paths, load_file, read_bytes
-from backend.service.verification import (
-    Subject,
-    VerifyService,
-    document_subject,
-)
-from backend.service.verification import (
-    iter_subjects as iter_subjects_of,
-)
+from backend.service.intake import JSON_SUFFIXES, Intake, expand_paths, load_file
+from backend.service.verification import Subject, VerifyService, subjects_of_bytes
 
 
 def iter_subjects(files: Iterable[Path], intake: Intake) -> Iterator[Subject]:
@@ -36,15 +29,9 @@ def iter_subjects(files: Iterable[Path], intake: Intake) -> Iterator[Subject]:
     """
     for path in files:
         data = load_file(path, intake)
-        if data is None:
-            continue
-        if path.suffix.lower() in JSON_SUFFIXES:
-            part = Intake()
-            read_bytes(data, name=str(path), ocid=None, intake=part, keep_bytes=False)
-            intake.problems.extend(part.problems)
-            yield from iter_subjects_of(part)
-        else:
-            yield document_subject(data, name=str(path))
+        if data is not None:
+            is_json = path.suffix.lower() in JSON_SUFFIXES
+            yield from subjects_of_bytes(data, name=str(path), is_json=is_json, intake=intake)
 
 
 @app.command("verify")

@@ -108,14 +108,35 @@ def parse_json_document(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> J
         ) from None
 
 
-def read_bytes(data: bytes, *, name: str, ocid: str | None, intake: Intake, keep_bytes: bool = True) -> None:
-    """Turn one file's bytes into notices (or problems) on ``intake``."""
+def read_bytes(
+    data: bytes,
+    *,
+    name: str,
+    ocid: str | None,
+    intake: Intake,
+    keep_bytes: bool = True,
+    is_json: bool | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    strict: bool = False,
+) -> None:
+    """Turn one file's bytes into notices (or problems) on ``intake``: the one path from bytes
+    to notices, for files on disk, request bodies and uploads alike.
+
+    ``is_json`` says whether the bytes are an OCDS document (None: decide by the name's
+    suffix); anything else is an evidence document of process ``ocid``. A document that is
+    not JSON, or JSON that is no OCDS, is recorded as a problem of this file, or raised
+    (InputError) when ``strict``.
+    """
     # The file's own hash names its stored bytes; verification keeps no bytes and skips it.
     sha256 = hashlib.sha256(data).hexdigest() if keep_bytes else ""
-    if Path(name).suffix.lower() in JSON_SUFFIXES:
+    if is_json is None:
+        is_json = Path(name).suffix.lower() in JSON_SUFFIXES
+    if is_json:
         try:
-            parsed = parse_notices(parse_json_document(data), source=name)
+            parsed = parse_notices(parse_json_document(data, max_bytes=max_bytes), source=name)
         except InputError as error:  # not JSON, or JSON that is no OCDS document: this file only
+            if strict:
+                raise
             intake.problems.append(InputProblem(name, error.message, fatal=True))
             return
         for skipped in parsed.skipped:
@@ -139,6 +160,12 @@ def read_bytes(data: bytes, *, name: str, ocid: str | None, intake: Intake, keep
     intake.notices.append(IntakeNotice(notice, name, sha256, ""))
     if keep_bytes:
         intake.documents[sha256] = (name, data)
+
+
+def order_for_publication(intake: Intake) -> None:
+    """Put ``intake``'s notices in publication order (see ``publication_order``), in place."""
+    by_notice = {id(n.notice): n for n in intake.notices}
+    intake.notices = [by_notice[id(n)] for n in publication_order(n.notice for n in intake.notices)]
 
 
 def load_file(path: Path, intake: Intake) -> bytes | None:
@@ -183,6 +210,5 @@ def _read_paths(paths: Sequence[Path], *, ocid: str | None, keep_bytes: bool, or
         if data is not None:
             read_bytes(data, name=str(path), ocid=ocid, intake=intake, keep_bytes=keep_bytes)
     if ordered:
-        by_notice = {id(n.notice): n for n in intake.notices}
-        intake.notices = [by_notice[id(n)] for n in publication_order(n.notice for n in intake.notices)]
+        order_for_publication(intake)
     return intake

@@ -45,7 +45,7 @@ from web3 import Web3
 from web3.middleware.base import Web3Middleware
 from web3.types import MakeBatchRequestFn, MakeRequestFn, RPCEndpoint, RPCResponse
 
-from backend.core.receipt import AnchorPoint, build_receipt, hex32
+from backend.core.receipt import hex32, receipt_of_event
 from backend.core.records import AnchoredEvent
 from backend.core.seal import notice_key
 from backend.errors import NetworkError, TenderledgerError
@@ -447,22 +447,12 @@ class NoticeGateway:
     def _receipt_of(self, event: AnchoredEvent) -> dict[str, Any]:
         ledger = self.backend.ledger
         block = _on_chain(lambda: ledger.w3.eth.get_block(event.block_number))
-        agency_name = _on_chain(lambda: ledger.agency_name(event.agency))
-        return build_receipt(
+        return receipt_of_event(
+            event,
             chain_id=ledger.deployment.chain_id,
             ledger=ledger.address,
-            fields=event.fields,
-            seal=event.seal,
-            signer=event.signer,
-            agency=event.agency,
-            agency_name=agency_name,
-            anchor=AnchorPoint(
-                tx_hash=hex32(event.tx_hash),
-                block_number=event.block_number,
-                block_hash=hex32(event.block_hash),
-                block_timestamp=int(block["timestamp"]),
-                log_index=event.log_index,
-            ),
+            agency_name=_on_chain(lambda: ledger.agency_name(event.agency)),
+            block_timestamp=int(block["timestamp"]),
         )
 
 

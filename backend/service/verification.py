@@ -45,7 +45,7 @@ from backend.core.verdict import (
 from backend.service.anchoring import sealed_fields
 from backend.service.bulk import paused_gc
 from backend.service.context import Backend
-from backend.service.intake import Intake
+from backend.service.intake import Intake, read_bytes
 from backend.store import EvidenceStore
 from backend.store.manifests import ManifestMember, ManifestStore
 
@@ -80,6 +80,17 @@ def iter_subjects(intake: Intake) -> Iterator[Subject]:
             release=notice.release,
         )
         yield Subject(facts, by_digest=notice.stage is Stage.DOCUMENT and not notice.ocid)
+
+
+def subjects_of_bytes(data: bytes, *, name: str, is_json: bool, intake: Intake) -> list[Subject]:
+    """What verification judges in one file's bytes: its notices, or, for any other file, an
+    evidence document looked up by its digest. Problems of the file are recorded on ``intake``."""
+    if not is_json:
+        return [document_subject(data, name=name)]
+    part = Intake()
+    read_bytes(data, name=name, ocid=None, intake=part, keep_bytes=False, is_json=True)
+    intake.problems.extend(part.problems)
+    return subjects_of(part)
 
 
 def document_subject(data: bytes, *, name: str) -> Subject:
