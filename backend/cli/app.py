@@ -48,11 +48,13 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def prompt_password(text: str, confirm: bool) -> str:
-    """Ask for a password on the terminal (used when TENDERLEDGER_KEY_PASSWORD is unset)."""
+    """Ask for a password on the terminal (used when neither the agency's own variable,
+    TENDERLEDGER_KEY_PASSWORD_<AGENCY>, nor the shared TENDERLEDGER_KEY_PASSWORD is set)."""
     if not sys.stdin.isatty():
         raise KeystoreError(
             f"{text[0].lower()}{text[1:]} is needed and there is no terminal to ask on",
-            hint="set TENDERLEDGER_KEY_PASSWORD",
+            hint="set TENDERLEDGER_KEY_PASSWORD_<AGENCY> (the agency's name upper-cased, other "
+            "characters as _) or the shared TENDERLEDGER_KEY_PASSWORD",
         )
     value: str = typer.prompt(text, hide_input=True, confirmation_prompt=confirm)
     return value
