@@ -66,6 +66,7 @@ def verify(
         # reported as such even when no chain is running.
         first = next(subjects, None)
         verdicts: Iterator[Verdict] = iter(())
+        service: VerifyService | None = None
         if first is not None:
             backend = Backend(settings_of(ctx))
             service = VerifyService(backend, store=None if no_store else backend.existing_store())
@@ -85,6 +86,12 @@ def verify(
         console_err.print("error: no notice to verify")
         raise typer.Exit(2)
     console_err.print(f"{total} notices: " + ", ".join(f"{counts[s]} {s}" for s in Status if counts[s]))
+    unseen = service.unseen_batch_roots() if service is not None else []
+    if unseen:
+        console_err.print(
+            f"note: {len(unseen)} Merkle batch root(s) on the ledger have no manifest in this evidence "
+            "store; notices anchored inside them are not seen by these verdicts"
+        )
     if intake.unreadable:
         raise typer.Exit(2)
     if any(not status.passes for status in counts):

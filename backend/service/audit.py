@@ -22,9 +22,10 @@ page by page of rows (store), so that a large ledger never sits in memory whole:
    row's digest, and each document's bytes still hash to the key it is stored under.
 5. Each outbox row marked anchored or final is on chain: the ledger holds its
    (ocid, release id) with its digest.
-6. Each batch manifest re-hashes (``merkle.member_leaf`` per leaf, in order) to its
-   root, its size is the size the BatchAnchored event states, each leaf's key is the
-   key of its (ocid, release id), and its root is on chain once its outbox row says so.
+6. Each batch this store anchored has a manifest; each manifest re-hashes
+   (``merkle.member_leaf`` per leaf, in order) to its root, its size is the size the
+   BatchAnchored event states, each leaf's key is the key of its (ocid, release id),
+   and its root is on chain once its outbox row says so.
 
 Discrepancies found in steps 2a to 2c mean the chain (or the node answering for it)
 contradicts itself: nothing it says about the store can be trusted until that is
@@ -56,7 +57,7 @@ from backend.errors import NetworkError, TenderledgerError
 from backend.store import EvidenceStore, scan
 from backend.store.manifests import ManifestStore
 from backend.store.scan import NoticeRowView, OutboxRowView, ReceiptRowView
-from backend.store.states import OPEN_STATUSES, SETTLED_STATUSES
+from backend.store.states import OPEN_STATUSES, SETTLED_STATUSES, WorkKind
 
 CHUNK = 256
 """Events or rows per contract call (``recordsByKey``, ``recordsByDigest``)."""
@@ -84,6 +85,7 @@ class AuditCode(StrEnum):
     OUTBOX_NOT_ON_CHAIN = "outbox_not_on_chain"
     MANIFEST_MISMATCH = "manifest_mismatch"
     MANIFEST_NOT_ON_CHAIN = "manifest_not_on_chain"
+    MANIFEST_MISSING = "manifest_missing"
 
 
 MEANINGS: dict[AuditCode, str] = {
@@ -103,6 +105,7 @@ MEANINGS: dict[AuditCode, str] = {
     AuditCode.OUTBOX_NOT_ON_CHAIN: "an outbox row marked anchored or final is not on chain",
     AuditCode.MANIFEST_MISMATCH: "a batch manifest does not hash to its root, or states another size",
     AuditCode.MANIFEST_NOT_ON_CHAIN: "a batch manifest whose outbox row is settled has no root on chain",
+    AuditCode.MANIFEST_MISSING: "a batch this store anchored (its outbox row is settled) has no manifest",
 }
 
 CHAIN_CODES = frozenset(
@@ -664,7 +667,7 @@ class StoreAudit:
     # ------------------------------------------------------------ step 6
 
     def _check_manifests(self) -> Iterator[Discrepancy]:
-        """Each batch manifest hashes to its root, and its root is on chain once settled."""
+        """Each settled batch has a manifest, each manifest hashes to its root, and the root is on chain."""
         manifests = ManifestStore(self.store)
         roots = manifests.roots()
         settled = {
@@ -674,6 +677,12 @@ class StoreAudit:
             ).items()
             if row.status in SETTLED_STATUSES
         }
+        kept = {r.hex() for r in roots}
+        for row in scan.outbox_rows(self.store, statuses=SETTLED_STATUSES):
+            if row.kind == WorkKind.BATCH and row.subject not in kept:
+                yield Discrepancy(
+                    AuditCode.MANIFEST_MISSING, "batch_members", "0x" + row.subject, "root", None, None
+                )
         for root in roots:
             members = manifests.manifest(root)
             self.summary.manifests += 1

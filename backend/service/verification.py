@@ -152,6 +152,16 @@ class VerifyService:
                 verdicts = self._verify_chunk(chunk)
             yield from verdicts
 
+    def unseen_batch_roots(self) -> list[bytes]:
+        """Batch roots on chain whose manifest this evidence store does not hold (all, without one).
+
+        Anchors inside them cannot be seen: a verdict is then "first anchor" only among the
+        anchors that can be, and the auditor should be told so.
+        """
+        on_chain = [e.root for e in self.ledger.all_batch_events()]
+        known = set(self.manifests.roots()) if self.manifests is not None else set()
+        return [root for root in on_chain if root not in known]
+
     # ---------------------------------------------------------------- one chunk
 
     def _verify_chunk(self, chunk: Sequence[Subject]) -> list[Verdict]:

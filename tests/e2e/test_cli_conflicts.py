@@ -93,3 +93,7 @@ def test_two_versions_of_one_release_in_two_batches_do_not_both_verify(
     assert (status, line["status"]) == (1, "tampered")
     audit = run_cli(home, "audit-store")
     assert audit.returncode == 0, audit.stdout + audit.stderr
+    # Without the evidence store's manifests, batch members cannot be seen, and verify says so.
+    blind = run_cli(home, "verify", "--no-store", str(first))
+    assert blind.returncode == 1
+    assert "not_anchored" in blind.stdout and "have no manifest in this evidence store" in blind.stderr

@@ -230,3 +230,24 @@ def test_a_settled_manifest_without_its_root_on_chain_is_flagged(backend: Backen
         session.execute(OUTBOX.update().where(OUTBOX.c.subject == root).values(subject=forged))
     codes = audit_codes(backend)
     assert AuditCode.MANIFEST_NOT_ON_CHAIN in codes and AuditCode.MANIFEST_MISMATCH in codes
+
+
+def test_a_deleted_manifest_is_flagged_and_verification_says_what_it_cannot_see(
+    backend: Backend, tmp_path: Path
+) -> None:
+    now = int(backend.w3.eth.get_block("latest")["timestamp"])
+    paths = [write(tmp_path, f"{step}.json", r) for step, r in scenario.procurement(now).items()]
+    results = AnchorService(backend).anchor(read_paths(paths), agency=CITY, batch=True)
+    root = str(results[0].receipt["batch"]["root"])[2:]  # type: ignore[index]
+    service = VerifyService(backend, store=backend.existing_store())
+    assert service.unseen_batch_roots() == []
+    store = backend.existing_store()
+    assert store is not None
+    # Deleting a manifest hides a batch's anchors from verification: the audit names the
+    # batch, and verification says how many roots on chain it cannot look into.
+    with store.session() as session:
+        session.execute(MEMBERS.delete().where(MEMBERS.c.root == root))
+    assert AuditCode.MANIFEST_MISSING in audit_codes(backend)
+    blind = VerifyService(backend, store=backend.existing_store())
+    assert blind.unseen_batch_roots() == [bytes.fromhex(root)]
+    assert VerifyService(backend, store=None).unseen_batch_roots() == [bytes.fromhex(root)]
