@@ -264,7 +264,8 @@ def main() -> int:
         try:
             for part in range(0, n_memory, 10_000):
                 folder = base / "memory-notices" / f"part-{part // 10_000:03d}"
-                workload.write_releases(folder, min(10_000, n_memory - part), seed=100 + part)
+                # One seed per part: the seed names the ocid prefix, so parts never share a release id.
+                workload.write_releases(folder, min(10_000, n_memory - part), seed=100 + part // 10_000)
                 anchor_run(chain, folder, batch=True)
             peak, rate, lines = peak_rss_of_verify(chain, base / "memory-notices")
             results["memory"] = {"notices": lines, "peak_rss_mb": peak, "verify_per_s": rate}

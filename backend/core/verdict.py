@@ -85,6 +85,7 @@ class LaterNotice:
     previous: bytes
     block_number: int
     log_index: int
+    agency: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +255,9 @@ def judge(
     #    and batch members, is the one that counts for this (ocid, release id). When the
     #    process has an owner, anchors made by other agencies inside it do not compete.
     ordered = sorted(anchors, key=lambda a: a.position)
+    first = authoritative(ordered, owner)
+    assert first is not None  # anchors is not empty
     owned = [a for a in ordered if owner is None or a.agency == owner.agency]
-    first = (owned or ordered)[0]
     for foreign in (a for a in ordered if owned and a not in owned):
         verdict.notes.append(
             f"ignored an anchor of this (ocid, release id) {describe_anchor(foreign, names)}: "
@@ -304,10 +306,22 @@ def judge(
         )
         return verdict
 
-    # 6. A later amendment or cancellation of the same process supersedes it.
-    verdict.superseded_by = [n.release_id for n in later if supersedes(n, notice)]
+    # 6. A later amendment or cancellation of the same process, by its owner, supersedes it.
+    verdict.superseded_by = [
+        n.release_id
+        for n in later
+        if supersedes(n, notice) and (owner is None or not n.agency or n.agency == owner.agency)
+    ]
     verdict.status = Status.SUPERSEDED if verdict.superseded_by else Status.ANCHORED
     return verdict
+
+
+def authoritative(anchors: Sequence[Anchor], owner: ProcessOwner | None) -> Anchor | None:
+    """The anchor that counts for an (ocid, release id): the first, by (block, log index, leaf),
+    among those made by the process's owner (among all when no anchor is the owner's)."""
+    ordered = sorted(anchors, key=lambda a: a.position)
+    owned = [a for a in ordered if owner is None or a.agency == owner.agency]
+    return (owned or ordered)[0] if ordered else None
 
 
 def _agency_label(agency: int, names: Mapping[int, str]) -> str:

@@ -40,6 +40,7 @@ from backend.core.verdict import (
     SealEvidence,
     SingleAnchor,
     Verdict,
+    authoritative,
     judge,
 )
 from backend.service.anchoring import sealed_fields
@@ -202,17 +203,14 @@ class VerifyService:
                 anchored = [e for e in events_by_key.get(facts.key, []) if e.digest == record.digest]
                 anchors.append(SingleAnchor(record, self._evidence(anchored[0] if anchored else None)))
             anchors.extend(self._member_anchor(m) for m in members_by_key.get(facts.key, []))
-            judged_at = min((a.position for a in anchors), default=None)
+            first = authoritative(anchors, owners.get(facts.ocid))
             later = self._later(
                 events_by_process.get(ocid_hash(facts.ocid), []) if facts.ocid else [],
                 members_by_ocid.get(facts.ocid, []),
-                after=judged_at,
+                after=first.position if first is not None else None,
             )
-            first_digest = min(anchors, key=lambda a: a.position).digest if anchors else None
             original = (
-                self._original(first_digest)
-                if first_digest is not None and first_digest != facts.digest
-                else None
+                self._original(first.digest) if first is not None and first.digest != facts.digest else None
             )
             verdicts.append(
                 judge(
@@ -396,6 +394,7 @@ class VerifyService:
                         previous=e.fields.previous,
                         block_number=e.block_number,
                         log_index=e.log_index,
+                        agency=e.agency,
                     ),
                 )
             )
@@ -411,6 +410,7 @@ class VerifyService:
                             previous=bytes(32),
                             block_number=root.record.block_number,
                             log_index=root.log_index,
+                            agency=root.record.agency,
                         ),
                     )
                 )

@@ -177,3 +177,13 @@ def test_a_batch_member_whose_manifest_is_unproven_is_invalid_and_a_missing_root
     assert verdict(facts(GENUINE), [unproven]).status is Status.INVALID_SEAL
     gone = BatchEvidence(**{**{f: getattr(bad, f) for f in bad.__slots__}, "record": None})
     assert verdict(facts(GENUINE), [gone]).status is Status.INVALID_SEAL
+
+
+def test_a_later_notice_of_another_agency_never_supersedes_the_owners() -> None:
+    owner = ProcessOwner(1, "it opened the process in block 3")
+    foreign_cancellation = [LaterNotice("cancel", Stage.TENDER_CANCELLATION, bytes(32), 9, 0, agency=2)]
+    v = verdict(facts(GENUINE), [single(GENUINE, block=5)], owner=owner, later=foreign_cancellation)
+    assert v.status is Status.ANCHORED and v.superseded_by == []
+    own_cancellation = [LaterNotice("cancel", Stage.TENDER_CANCELLATION, bytes(32), 9, 0, agency=1)]
+    v = verdict(facts(GENUINE), [single(GENUINE, block=5)], owner=owner, later=own_cancellation)
+    assert v.status is Status.SUPERSEDED

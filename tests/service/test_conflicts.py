@@ -251,3 +251,21 @@ def test_a_deleted_manifest_is_flagged_and_verification_says_what_it_cannot_see(
     blind = VerifyService(backend, store=backend.existing_store())
     assert blind.unseen_batch_roots() == [bytes.fromhex(root)]
     assert VerifyService(backend, store=None).unseen_batch_roots() == [bytes.fromhex(root)]
+
+
+def test_another_agencys_cancellation_in_a_batch_neither_supersedes_nor_counts(
+    backend: Backend, tmp_path: Path
+) -> None:
+    now = int(backend.w3.eth.get_block("latest")["timestamp"])
+    steps = scenario.procurement(now)
+    tender = write(tmp_path, "tender.json", steps["tender"])
+    service = AnchorService(backend)
+    assert service.anchor(read_paths([tender]), agency=CITY)[0].outcome is Outcome.ANCHORED
+    cancellation = copy.deepcopy(steps["tender"])
+    cancellation.update(id="VLP-2026-0042-cancellation", tag=["tenderCancellation"])
+    cancellation["tender"]["status"] = "cancelled"
+    fake = write(tmp_path, "cancellation.json", cancellation)
+    assert service.anchor(read_paths([fake]), agency=NATIONAL, batch=True)[0].outcome is Outcome.ANCHORED
+    genuine, foreign = verdicts_of(backend, [tender, fake])
+    assert genuine.status is Status.ANCHORED and genuine.superseded_by == []
+    assert foreign.status is Status.CONFLICT
