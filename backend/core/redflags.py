@@ -60,6 +60,7 @@ class FlagCode(StrEnum):
     DATED_AFTER_ANCHORING = "dated_after_anchoring"
     DATES_OUT_OF_ORDER = "dates_out_of_lifecycle_order"
     AMENDS_UNKNOWN_RELEASE = "amends_unknown_release"
+    AMENDMENT_NAMES_NOTHING = "amendment_names_nothing"
     REPUBLISHED_WITH_OTHER_CONTENT = "republished_with_other_content"
     SINGLE_BIDDER = "single_bidder"
 
@@ -122,6 +123,7 @@ def red_flags(timeline: Sequence[TimelineEntry]) -> list[RedFlag]:
         *_anchoring_delay(timeline),
         *_dates_out_of_order(timeline),
         *_amends_unknown_release(timeline),
+        *_amendment_names_nothing(timeline),
         *_republished(timeline),
         *_single_bidder(timeline),
     ]
@@ -333,6 +335,23 @@ def _amends_unknown_release(timeline: Sequence[TimelineEntry]) -> list[RedFlag]:
         )
         for entry in timeline
         if entry.amends_release_id is not None and entry.amends_release_id not in known
+    ]
+
+
+def _amendment_names_nothing(timeline: Sequence[TimelineEntry]) -> list[RedFlag]:
+    # The ledger accepts such an amendment (real publishers often omit the link), but it
+    # cannot check that the amended release is on the ledger: say so.
+    return [
+        RedFlag(
+            FlagCode.AMENDMENT_NAMES_NOTHING,
+            Severity.INFO,
+            entry.release_id,
+            f"{entry.stage.tag} names no release it amends (amendsReleaseID): the ledger could not "
+            "check that the amended release is on it",
+        )
+        for entry in timeline
+        if entry.stage in (Stage.TENDER_AMENDMENT, Stage.CONTRACT_AMENDMENT)
+        and entry.amends_release_id is None
     ]
 
 

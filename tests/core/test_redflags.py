@@ -286,6 +286,19 @@ def test_amendment_of_a_release_not_on_the_ledger_is_flagged() -> None:
     assert "'t2'" in flag.message
 
 
+def test_an_amendment_that_names_nothing_is_accepted_and_said() -> None:
+    timeline = [
+        entry("t", Stage.TENDER),
+        entry("a1", Stage.TENDER_AMENDMENT),
+        entry("a2", Stage.TENDER_AMENDMENT, amends="t"),
+        entry("c", Stage.CONTRACT),
+        entry("c1", Stage.CONTRACT_AMENDMENT),
+    ]
+    flags = flags_of(timeline, FlagCode.AMENDMENT_NAMES_NOTHING)
+    assert [f.release_id for f in flags] == ["a1", "c1"]
+    assert {f.severity for f in flags} == {Severity.INFO}
+
+
 def test_same_release_id_with_other_content_is_high_and_copies_are_not() -> None:
     timeline = [
         entry("t", Stage.TENDER, digest=b"\x01" * 32),
