@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -82,6 +82,11 @@ def member_leaf(ocid: str, release_id: str, digest: bytes) -> bytes:
         + id_bytes
         + digest
     ).digest()
+
+
+def member_tree(members: Iterable[tuple[str, str, bytes]]) -> MerkleTree:
+    """The tree of a batch over its (ocid, release id, digest) members, in order."""
+    return MerkleTree([member_leaf(ocid, release_id, digest) for ocid, release_id, digest in members])
 
 
 def leaf_hash(leaf: bytes) -> bytes:

@@ -23,6 +23,11 @@ class OcidPrefixError(ValueError):
     """Text that is not an ocid prefix of the form ``scheme-publisher``."""
 
 
+def _ascii_lower(text: str) -> str:
+    """``text`` with A-Z lowered and nothing else touched, as the contract lowers bytes."""
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+
+
 def normalize_ocid_prefix(prefix: str) -> str:
     """``prefix`` as the ledger stores it: lowercase ASCII, no trailing hyphen.
 
@@ -30,7 +35,7 @@ def normalize_ocid_prefix(prefix: str) -> str:
     """
     text = prefix.strip()
     text = text[:-1] if text.endswith("-") else text
-    lowered = "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+    lowered = _ascii_lower(text)
     if not _PREFIX.fullmatch(lowered) or not 3 <= len(lowered.encode()) <= MAX_PREFIX_BYTES:
         raise OcidPrefixError(
             f"{prefix!r} is not an ocid prefix: expected scheme-publisher, e.g. ocds-213czf"
@@ -41,12 +46,9 @@ def normalize_ocid_prefix(prefix: str) -> str:
 def ocid_prefix(ocid: str) -> str | None:
     """The reserved-prefix part of ``ocid`` (lowercased, up to its second hyphen), or None."""
     parts = ocid.split("-", 2)
-    if len(parts) < 3 or (not parts[0] and not parts[1]):
+    if len(parts) < 3:
         return None
-    head = parts[0] + "-" + parts[1]
-    if not head or head == "-":
-        return None
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in head)
+    return _ascii_lower(parts[0] + "-" + parts[1])
 
 
 def ocid_prefix_hash(ocid: str) -> bytes:

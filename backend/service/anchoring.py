@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from backend.core.merkle import MerkleTree, member_leaf
+from backend.core.merkle import member_tree
 from backend.core.notice import Notice
 from backend.core.receipt import hex32
 from backend.core.schema import SchemaIssue
@@ -168,7 +168,7 @@ class AnchorService:
         for number, start in enumerate(range(0, len(todo), batch_size), start=1):
             leaves = todo[start : start + batch_size]
             members = [by_digest[d] for d in leaves]
-            root = MerkleTree([member_leaf(n.ocid, n.release_id, n.digest) for n in members]).root
+            root = member_tree((n.ocid, n.release_id, n.digest) for n in members).root
             batch_label = label or f"{agency}, {len(leaves)} notices"
             if len(todo) > batch_size:
                 batch_label += f", part {number}"

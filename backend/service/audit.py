@@ -47,7 +47,7 @@ import requests
 from backend.chain.ledger import LOG_CHUNK_BLOCKS, Ledger
 from backend.core.digest import release_digest
 from backend.core.jsontext import parse_json
-from backend.core.merkle import MerkleTree, member_leaf
+from backend.core.merkle import member_tree
 from backend.core.pointer import PointerError, resolve_pointer
 from backend.core.receipt import RECEIPT_FORMAT, check_receipt_offline, hex32, receipt_of_event
 from backend.core.records import AnchoredEvent, LedgerRecord, SealKeyTenure
@@ -686,7 +686,9 @@ class StoreAudit:
         for root in roots:
             members = manifests.manifest(root)
             self.summary.manifests += 1
-            leaves = [member_leaf(m.ocid, m.release_id, m.digest) for m in members]
+            computed = (
+                member_tree((m.ocid, m.release_id, m.digest) for m in members).root if members else None
+            )
             where = "0x" + root.hex()
             if [m.leaf_index for m in members] != list(range(len(members))):
                 yield Discrepancy(
@@ -702,7 +704,6 @@ class StoreAudit:
                         hex32(m.key),
                         hex32(notice_key(m.ocid, m.release_id)),
                     )
-            computed = MerkleTree(leaves).root if leaves else None
             if computed != root:
                 yield Discrepancy(
                     AuditCode.MANIFEST_MISMATCH,

@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.core.merkle import MEMBER_LEAF_FORMAT, MerkleTree, member_leaf
+from backend.core.merkle import MEMBER_LEAF_FORMAT
 from backend.core.receipt import hex32
-from backend.core.seal import notice_key
 from backend.service.context import Backend
-from backend.store.manifests import ManifestMember, ManifestStore
+from backend.store.manifests import ManifestMember, ManifestStore, manifest_matches
 
 
 @dataclass(frozen=True)
@@ -41,12 +40,7 @@ def batch_manifest(backend: Backend, root: bytes) -> BatchManifest | None:
     members = ManifestStore(store).manifest(root)
     if not members:
         return None
-    leaves = [member_leaf(m.ocid, m.release_id, m.digest) for m in members]
-    hashes = (
-        MerkleTree(leaves).root == root
-        and [m.leaf_index for m in members] == list(range(len(members)))
-        and all(m.key == notice_key(m.ocid, m.release_id) for m in members)
-    )
+    hashes = manifest_matches(root, members)
     ledger = backend.ledger
     record = ledger.batch_record(root)
     events = ledger.batch_events(root) if record is not None else []

@@ -57,7 +57,7 @@ from backend.chain import calldata
 from backend.chain.reader import LedgerReader
 from backend.chain.revert import ADVICE, decode_revert
 from backend.chain.rpc import RpcClient, RpcError, revert_bytes
-from backend.core.merkle import MerkleTree, member_leaf
+from backend.core.merkle import member_tree
 from backend.core.receipt import AnchorPoint, BatchMembership, build_receipt, hex32, unhex
 from backend.core.seal import SealedFields, notice_key, ocid_hash, to_checksum_address
 from backend.errors import ChainError, LedgerRevertError, NetworkError
@@ -473,7 +473,7 @@ class Dispatcher:
         payload = entry.payload
         leaves = [bytes.fromhex(leaf) for leaf in payload["leaves"]]
         members = self.store.notice_fields(leaves)
-        tree = MerkleTree([member_leaf(members[d][0], members[d][1], d) for d in leaves])
+        tree = member_tree((members[d][0], members[d][1], d) for d in leaves)
         if tree.root != unhex(payload["root"]):
             raise ChainError(f"outbox batch {entry.id} does not hash to its root: the store was altered")
         anchor = AnchorPoint(

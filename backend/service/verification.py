@@ -23,13 +23,12 @@ from itertools import islice
 from typing import Any
 
 from backend.chain.reader import LedgerReader
-from backend.core import merkle
 from backend.core.jsontext import parse_json
 from backend.core.ocid import normalize_ocid_prefix, ocid_prefix
 from backend.core.pointer import resolve_pointer
 from backend.core.receipt import hex32
 from backend.core.records import AnchoredEvent, LedgerBatch, SealKeyTenure
-from backend.core.seal import notice_key, ocid_hash
+from backend.core.seal import ocid_hash
 from backend.core.stages import Stage
 from backend.core.verdict import (
     Anchor,
@@ -48,7 +47,7 @@ from backend.service.bulk import paused_gc
 from backend.service.context import Backend
 from backend.service.intake import Intake, read_bytes
 from backend.store import EvidenceStore
-from backend.store.manifests import ManifestMember, ManifestStore
+from backend.store.manifests import ManifestMember, ManifestStore, manifest_matches
 
 CHUNK = 512
 KEY_POSITION, PROCESS_POSITION, DIGEST_POSITION = 1, 2, 3
@@ -312,15 +311,7 @@ class VerifyService:
             manifest_ok = False
             if event is not None and self.manifests is not None:
                 members = self.manifests.manifest(root)
-                manifest_ok = (
-                    len(members) == event.size
-                    and [m.leaf_index for m in members] == list(range(event.size))
-                    and all(m.key == notice_key(m.ocid, m.release_id) for m in members)
-                    and merkle.MerkleTree(
-                        [merkle.member_leaf(m.ocid, m.release_id, m.digest) for m in members]
-                    ).root
-                    == root
-                )
+                manifest_ok = len(members) == event.size and manifest_matches(root, members)
             self._roots[root] = _BatchRoot(
                 record=record if event is not None else None,
                 size=event.size if event else 0,

@@ -13,6 +13,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 
+from backend.core.merkle import member_tree
+from backend.core.seal import notice_key
 from backend.store.models import BatchMemberRow
 
 MEMBERS = cast(Table, BatchMemberRow.__table__)
@@ -42,6 +44,17 @@ class ManifestMember:
             "digest": "0x" + self.digest.hex(),
             "stage_code": self.stage,
         }
+
+
+def manifest_matches(root: bytes, members: Sequence[ManifestMember]) -> bool:
+    """Whether ``members`` are the batch behind ``root``: leaves 0..n-1 in order, each key that
+    of its (ocid, release id), and the tree of their leaves hashing to the root."""
+    return (
+        bool(members)
+        and [m.leaf_index for m in members] == list(range(len(members)))
+        and all(m.key == notice_key(m.ocid, m.release_id) for m in members)
+        and member_tree((m.ocid, m.release_id, m.digest) for m in members).root == root
+    )
 
 
 def _member(row: object) -> ManifestMember:

@@ -12,6 +12,7 @@ from eth_account import Account
 from backend.chain.deployment import Deployment
 from backend.chain.ledger import GOVERNANCE_ROLE, RELAYER_ROLE, Ledger
 from backend.chain.sender import TransactionSender
+from backend.core.ocid import ocid_prefix_hash
 from backend.core.seal import (
     SealedFields,
     batch_signer,
@@ -390,3 +391,20 @@ def test_raw_reader_matches_the_contract_views_and_web3_events(env: LedgerEnv) -
         expected, key=lambda e: (e.block_number, e.log_index)
     )
     assert {e.key for e in by_key} == set(keys[:2])
+
+
+@pytest.mark.parametrize(
+    "ocid",
+    [
+        "ocds-213czf-000-00001",
+        "OCDS-87SD3T-AD-SF",
+        "ocid-6as3t2-x",
+        "a-b",
+        "nohyphen",
+        "--x",
+        "-a-b",
+        "Ünï-CODE-x",
+    ],
+)
+def test_the_python_prefix_hash_is_the_contracts(env: LedgerEnv, ocid: str) -> None:
+    assert bytes(env.ledger.contract.functions.ocidPrefixHash(ocid).call()) == ocid_prefix_hash(ocid)
