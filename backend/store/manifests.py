@@ -7,18 +7,45 @@ readers re-hash it (``backend.core.merkle.member_leaf``) before believing a row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Index, Integer, String, Table, Text, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.core.merkle import member_tree
 from backend.core.seal import notice_key
-from backend.store.models import BatchMemberRow
+from backend.store.engine import Base, Database, known_keys, pages, row_view
+
+
+class BatchMemberRow(Base):
+    """One leaf of a Merkle batch's manifest: which notice, in which order, under which root.
+
+    The root on chain commits to these rows (each leaf is ``merkle.member_leaf`` of the
+    notice's ocid, release id and digest), so a manifest that hashes to its anchored root
+    is evidence in its own right: verification reads it to find every anchor of an
+    (ocid, release id), and ``audit-store`` re-hashes it.
+    """
+
+    __tablename__ = "batch_members"
+    __table_args__ = (
+        Index("ix_batch_members_key", "notice_key"),
+        Index("ix_batch_members_ocid", "ocid"),
+        Index("ix_batch_members_digest", "digest"),
+    )
+    root: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leaf_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ocid: Mapped[str] = mapped_column(String(512))
+    release_id: Mapped[str] = mapped_column(String(512))
+    notice_key: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(String(256))
+
 
 MEMBERS = cast(Table, BatchMemberRow.__table__)
-IN_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,47 +84,29 @@ def manifest_matches(root: bytes, members: Sequence[ManifestMember]) -> bool:
     )
 
 
-def _member(row: object) -> ManifestMember:
-    root, index, ocid, release_id, key, digest, stage, label, agency = cast(tuple[object, ...], row)
-    return ManifestMember(
-        root=bytes.fromhex(str(root)),
-        leaf_index=int(cast(int, index)),
-        ocid=str(ocid),
-        release_id=str(release_id),
-        key=bytes.fromhex(str(key)),
-        digest=bytes.fromhex(str(digest)),
-        stage=int(cast(int, stage)),
-        label=str(label),
-        agency=str(agency),
+def _member(row: Any) -> ManifestMember:
+    return row_view(
+        ManifestMember,
+        row,
+        root=bytes.fromhex(row.root),
+        key=bytes.fromhex(row.notice_key),
+        digest=bytes.fromhex(row.digest),
     )
-
-
-def _columns() -> tuple[Any, ...]:
-    c = MEMBERS.c
-    return (c.root, c.leaf_index, c.ocid, c.release_id, c.notice_key, c.digest, c.stage, c.label, c.agency)
-
-
-def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield list(values[start : start + IN_CHUNK])
 
 
 class ManifestStore:
     """Reads and writes batch manifests in an evidence store's database."""
 
-    def __init__(self, store: object) -> None:
-        from backend.store import EvidenceStore
-
-        self.store = cast(EvidenceStore, store)
+    def __init__(self, store: Database) -> None:
+        self.store = store
 
     def keep(self, members: Sequence[ManifestMember]) -> None:
         """Store a batch's leaves (idempotent: a manifest already kept is left as it is)."""
         if not members:
             return
-        roots = list({m.root.hex() for m in members})
         with self.store.session() as session:
             connection = session.connection()
-            known = set(connection.execute(select(MEMBERS.c.root).where(MEMBERS.c.root.in_(roots))).scalars())
+            known = known_keys(connection, MEMBERS.c.root, (m.root.hex() for m in members))
             rows = [
                 {
                     "root": m.root.hex(),
@@ -118,18 +127,15 @@ class ManifestStore:
 
     def manifest(self, root: bytes) -> list[ManifestMember]:
         """A batch's leaves in order (empty when the store holds no manifest for it)."""
+        query = select(MEMBERS).where(MEMBERS.c.root == root.hex()).order_by(MEMBERS.c.leaf_index)
         with self.store.session() as session:
-            query = select(*_columns()).where(MEMBERS.c.root == root.hex()).order_by(MEMBERS.c.leaf_index)
-            return [_member(row) for row in session.connection().execute(query)]
+            return [_member(row) for row in session.execute(query)]
 
     def _where(self, column: Any, values: Iterable[str]) -> list[ManifestMember]:
         found: list[ManifestMember] = []
-        unique = list(dict.fromkeys(values))
         with self.store.session() as session:
-            connection = session.connection()
-            for chunk in _chunks(unique):
-                query = select(*_columns()).where(column.in_(chunk))
-                found.extend(_member(row) for row in connection.execute(query))
+            for page in pages(values):
+                found.extend(_member(row) for row in session.execute(select(MEMBERS).where(column.in_(page))))
         return found
 
     def members_by_key(self, keys: Iterable[bytes]) -> list[ManifestMember]:
@@ -147,5 +153,4 @@ class ManifestStore:
     def roots(self) -> list[bytes]:
         """Every batch root the store holds a manifest of."""
         with self.store.session() as session:
-            query = select(MEMBERS.c.root).distinct()
-            return [bytes.fromhex(r) for r in session.connection().execute(query).scalars()]
+            return [bytes.fromhex(r) for r in session.scalars(select(MEMBERS.c.root).distinct())]

@@ -9,129 +9,57 @@ hold one page of rows at a time, never a whole table.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 
-from backend.store import EvidenceStore
-from backend.store.models import DocumentRow, NoticeRow, OutboxRow, ReceiptRow
-from backend.store.states import SETTLED_STATUSES
+from backend.store.documents import NOTICES, NoticeRowView
+from backend.store.engine import PAGE_ROWS, pages, row_view
+from backend.store.evidence import EvidenceStore
+from backend.store.outbox import OutboxRowView, rows_in, rows_of_subjects, settled_first
+from backend.store.receipts import RECEIPTS, ReceiptRowView
 
-PAGE_ROWS = 500
-"""Rows fetched per round trip by a streaming scan, and keys per ``IN (...)`` lookup."""
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
+__all__ = [
+    "PAGE_ROWS",
+    "NoticeRowView",
+    "OutboxRowView",
+    "ReceiptRowView",
+    "document_data",
+    "notices_by_digest",
+    "notices_by_document",
+    "outbox_by_subject",
+    "outbox_rows",
+    "receipts_by_digest",
+    "receipts_in_blocks",
+    "receipts_outside_blocks",
+]
 
-@dataclass(frozen=True, slots=True)
-class ReceiptRowView:
-    """A receipts row: its columns and its body text, unparsed."""
-
-    digest: str
-    ocid: str
-    release_id: str
-    tx_hash: str
-    block_number: int
-    block_hash: str
-    batch_root: str | None
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class NoticeRowView:
-    """A notices row: what it says of the notice, and where its exact bytes are."""
-
-    digest: str
-    ocid: str
-    release_id: str
-    stage: int
-    canonical: bytes | None
-    document_sha256: str
-    pointer: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRowView:
-    """An outbox row, without its payload."""
-
-    id: int
-    kind: str
-    subject: str
-    ocid: str
-    release_id: str
-    agency: str
-    status: str
-    tx_hash: str | None
-
-
-def _receipt(row: ReceiptRow) -> ReceiptRowView:
-    return ReceiptRowView(
-        digest=row.digest,
-        ocid=row.ocid,
-        release_id=row.release_id,
-        tx_hash=row.tx_hash,
-        block_number=int(row.block_number),
-        block_hash=row.block_hash,
-        batch_root=row.batch_root,
-        body=row.body,
-    )
-
-
-def _notice(row: NoticeRow) -> NoticeRowView:
-    return NoticeRowView(
-        digest=row.digest,
-        ocid=row.ocid,
-        release_id=row.release_id,
-        stage=int(row.stage),
-        canonical=row.canonical,
-        document_sha256=row.document_sha256,
-        pointer=row.pointer,
-    )
-
-
-def _outbox(row: OutboxRow) -> OutboxRowView:
-    return OutboxRowView(
-        id=row.id,
-        kind=row.kind,
-        subject=row.subject,
-        ocid=row.ocid,
-        release_id=row.release_id,
-        agency=row.agency,
-        status=row.status,
-        tx_hash=row.tx_hash,
-    )
-
-
-def _pages(keys: Iterable[str]) -> Iterator[list[str]]:
-    page: list[str] = []
-    for key in dict.fromkeys(keys):
-        page.append(key)
-        if len(page) == PAGE_ROWS:
-            yield page
-            page = []
-    if page:
-        yield page
+V = TypeVar("V", bound="DataclassInstance")
 
 
 # ---------------------------------------------------------------- lookups by key
 
 
+def _by_digest(store: EvidenceStore, table: Table, view: type[V], digests: Iterable[str]) -> dict[str, V]:
+    found: dict[str, V] = {}
+    with store.session() as session:
+        for page in pages(digests, PAGE_ROWS):
+            for row in session.execute(select(table).where(table.c.digest.in_(page))):
+                found[row.digest] = row_view(view, row)
+    return found
+
+
 def receipts_by_digest(store: EvidenceStore, digests: Iterable[str]) -> dict[str, ReceiptRowView]:
     """The receipts rows whose key is one of ``digests`` (64 hex digits, no 0x)."""
-    found: dict[str, ReceiptRowView] = {}
-    with store.session() as session:
-        for page in _pages(digests):
-            for row in session.scalars(select(ReceiptRow).where(ReceiptRow.digest.in_(page))):
-                found[row.digest] = _receipt(row)
-    return found
+    return _by_digest(store, RECEIPTS, ReceiptRowView, digests)
 
 
 def notices_by_digest(store: EvidenceStore, digests: Iterable[str]) -> dict[str, NoticeRowView]:
     """The notices rows whose key is one of ``digests``."""
-    found: dict[str, NoticeRowView] = {}
-    with store.session() as session:
-        for page in _pages(digests):
-            for row in session.scalars(select(NoticeRow).where(NoticeRow.digest.in_(page))):
-                found[row.digest] = _notice(row)
-    return found
+    return _by_digest(store, NOTICES, NoticeRowView, digests)
 
 
 def outbox_by_subject(
@@ -144,68 +72,48 @@ def outbox_by_subject(
     """
     found: dict[str, OutboxRowView] = {}
     with store.session() as session:
-        for page in _pages(subjects):
-            query = (
-                select(OutboxRow)
-                .where(OutboxRow.kind == kind, OutboxRow.subject.in_(page))
-                .order_by(OutboxRow.id)
-            )
-            for row in session.scalars(query):
-                known = found.get(row.subject)
-                if known is None or (_settled(row.status) and not _settled(known.status)):
-                    found[row.subject] = _outbox(row)
+        for row in rows_of_subjects(session, subjects, kind=kind, size=PAGE_ROWS):
+            view = row_view(OutboxRowView, row)
+            known = found.get(view.subject)
+            if known is None or settled_first(view) < settled_first(known):
+                found[view.subject] = view
     return found
-
-
-def _settled(status: str) -> bool:
-    return status in SETTLED_STATUSES
 
 
 def document_data(store: EvidenceStore, sha256: str) -> bytes | None:
     """The stored bytes of one document, or None when there is no such row."""
-    with store.session() as session:
-        data = session.scalar(select(DocumentRow.data).where(DocumentRow.sha256 == sha256))
-        return None if data is None else bytes(data)
+    return store.document_bytes(sha256)
 
 
 # ---------------------------------------------------------------- streaming scans
 
 
+def _stream(store: EvidenceStore, view: type[V], query: Any) -> Iterator[V]:
+    return (row_view(view, row) for row in store.stream(query, size=PAGE_ROWS))
+
+
 def receipts_in_blocks(store: EvidenceStore, low: int, high: int) -> Iterator[ReceiptRowView]:
     """Receipts rows that say their notice is in a block from ``low`` to ``high``, by block."""
-    query = (
-        select(ReceiptRow)
-        .where(ReceiptRow.block_number >= low, ReceiptRow.block_number <= high)
-        .order_by(ReceiptRow.block_number, ReceiptRow.digest)
-    )
-    with store.session() as session:
-        for row in session.scalars(query.execution_options(yield_per=PAGE_ROWS)):
-            yield _receipt(row)
+    block = RECEIPTS.c.block_number
+    return _stream(store, ReceiptRowView, _receipts_by_block().where(block >= low, block <= high))
 
 
 def receipts_outside_blocks(store: EvidenceStore, low: int, high: int) -> Iterator[ReceiptRowView]:
     """Receipts rows that name a block before ``low`` or after ``high``."""
-    query = (
-        select(ReceiptRow)
-        .where(or_(ReceiptRow.block_number < low, ReceiptRow.block_number > high))
-        .order_by(ReceiptRow.block_number, ReceiptRow.digest)
-    )
-    with store.session() as session:
-        for row in session.scalars(query.execution_options(yield_per=PAGE_ROWS)):
-            yield _receipt(row)
+    block = RECEIPTS.c.block_number
+    return _stream(store, ReceiptRowView, _receipts_by_block().where(or_(block < low, block > high)))
+
+
+def _receipts_by_block() -> Any:
+    return select(RECEIPTS).order_by(RECEIPTS.c.block_number, RECEIPTS.c.digest)
 
 
 def notices_by_document(store: EvidenceStore) -> Iterator[NoticeRowView]:
     """Every notices row, grouped by the document that holds its bytes."""
-    query = select(NoticeRow).order_by(NoticeRow.document_sha256, NoticeRow.digest)
-    with store.session() as session:
-        for row in session.scalars(query.execution_options(yield_per=PAGE_ROWS)):
-            yield _notice(row)
+    query = select(NOTICES).order_by(NOTICES.c.document_sha256, NOTICES.c.digest)
+    return _stream(store, NoticeRowView, query)
 
 
 def outbox_rows(store: EvidenceStore, *, statuses: Sequence[str]) -> Iterator[OutboxRowView]:
     """Outbox rows in one of ``statuses``, in the order they were written."""
-    query = select(OutboxRow).where(OutboxRow.status.in_(list(statuses))).order_by(OutboxRow.id)
-    with store.session() as session:
-        for row in session.scalars(query.execution_options(yield_per=PAGE_ROWS)):
-            yield _outbox(row)
+    return _stream(store, OutboxRowView, rows_in(statuses))
