@@ -109,6 +109,10 @@ class LedgerRevertError(ChainError):
         self.reason = reason
         self.revert_args = dict(args or {})
         detail = ", ".join(f"{k}={v}" for k, v in self.revert_args.items())
+        if hint is None:  # what the refusal means for the sender, from the one table of such wording
+            from backend.service.messages import refusal_advice
+
+            hint = refusal_advice(reason) or None
         super().__init__(f"ledger refused: {reason}({detail})", hint=hint)
 
 
@@ -128,6 +132,10 @@ class VerificationError(TenderledgerError):
 
 class DigestFormatError(InputError):
     """Text given as a digest that is not 64 hexadecimal digits."""
+
+
+class ReceiptFormatError(InputError):
+    """A document given as a receipt that is not one of the known receipt format."""
 
 
 class ProofFormatError(InputError):

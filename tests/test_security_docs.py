@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.service.audit import AuditCode
+from backend.service.findings import AuditCode
 
 ROOT = Path(__file__).resolve().parents[1]
 THREAT_MODEL = ROOT / "docs" / "threat-model.md"

@@ -17,7 +17,7 @@ from backend.api.problems import ProblemError, problem
 from backend.errors import TenderledgerError
 from backend.service.context import Backend
 from backend.service.intake import Intake
-from backend.service.submission import NoticeGateway, serialize_chain_access
+from backend.service.submission import NoticeGateway
 from backend.service.tokens import agency_of_token, is_well_formed
 
 _bearer = HTTPBearer(
@@ -34,7 +34,7 @@ def get_backend(request: Request) -> Backend:
     backend: Backend = state.backend
     if not state.chain_serialized:
         try:
-            serialize_chain_access(backend.w3)
+            backend.share_between_threads()
             state.chain_serialized = True
         except TenderledgerError:
             pass  # no chain configured yet: the route that needs one reports it

@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.chain.revert import ADVICE
+from backend.core import receipt as core_receipt
 from backend.core.verdict import Status
 from backend.service.anchoring import AnchorResult, Outcome
 from backend.service.intake import InputProblem
+from backend.service.messages import ADVICE
 from backend.service.submission import NoticeState
 
 # ---------------------------------------------------------------- receipts
@@ -78,7 +79,7 @@ class ReceiptBatch(_Open):
     proof: dict[str, Any]
 
 
-class Receipt(_Open):
+class ReceiptDocument(_Open):
     """A versioned anchoring receipt (``tenderledger-receipt/1``): all it takes to re-check the anchor."""
 
     format: str
@@ -89,9 +90,9 @@ class Receipt(_Open):
     batch: ReceiptBatch | None
 
 
-def receipt_model(receipt: dict[str, Any] | None) -> Receipt | None:
-    """A receipt document as its model, kept whole."""
-    return None if receipt is None else Receipt.model_validate(receipt)
+def receipt_model(receipt: core_receipt.Receipt | None) -> ReceiptDocument | None:
+    """A receipt as its model, its JSON document kept whole."""
+    return None if receipt is None else ReceiptDocument.model_validate(receipt.to_json())
 
 
 # ---------------------------------------------------------------- anchoring
@@ -141,7 +142,7 @@ class NoticeOutcome(BaseModel):
         description="JSON pointer of the release in the request body ('' for the body itself)"
     )
     status_url: str = Field(description="Where to follow this notice: GET /notices/{digest}")
-    receipt: Receipt | None
+    receipt: ReceiptDocument | None
     contract_error: ContractError | None
     schema_issues: list[Issue]
 
@@ -170,7 +171,7 @@ def skipped_issues(problems: list[InputProblem]) -> list[Issue]:
 class AnchorReport(BaseModel):
     """The notices of a request body, in publication order, with their receipts."""
 
-    receipt: Receipt | None = Field(
+    receipt: ReceiptDocument | None = Field(
         description="The receipt, when the body held one notice and it is anchored"
     )
     notices: list[NoticeOutcome]
@@ -184,7 +185,7 @@ class NoticeStatus(BaseModel):
     status: str = Field(description="pending (in the outbox, not yet on chain), anchored, or refused")
     ocid: str
     release_id: str
-    receipt: Receipt | None
+    receipt: ReceiptDocument | None
     contract_error: ContractError | None
 
     @classmethod
@@ -203,7 +204,7 @@ class NoticeStatus(BaseModel):
 # ---------------------------------------------------------------- verification
 
 
-class Verdict(BaseModel):
+class VerdictDocument(BaseModel):
     """One ``tenderledger verify --json`` line. Members the command leaves out are left out here too."""
 
     file: str
@@ -230,7 +231,7 @@ class Verdict(BaseModel):
 class VerifyReport(BaseModel):
     """One verdict per notice, in the order of the input."""
 
-    verdicts: list[Verdict]
+    verdicts: list[VerdictDocument]
     passed: bool = Field(
         description="True when every notice is anchored or superseded (verify's exit status 0)"
     )

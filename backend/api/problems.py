@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api.models import ContractError, HealthChecks, Issue, NoticeOutcome, Receipt
+from backend.api.models import ContractError, HealthChecks, Issue, NoticeOutcome, ReceiptDocument
 from backend.errors import (
     CanonicalizationError,
     ChainError,
@@ -106,7 +106,7 @@ class NoticeProblem(Problem):
 
     errors: list[Issue] = Field(default_factory=list)
     contract_error: ContractError | None = None
-    receipt: Receipt | None = None
+    receipt: ReceiptDocument | None = None
     notices: list[NoticeOutcome] = Field(default_factory=list)
 
 

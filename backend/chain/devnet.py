@@ -23,13 +23,13 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+from typing import TYPE_CHECKING, Any
 
 from backend.errors import ChainError, NetworkError, NodeBinaryMissingError, UsageError
+
+if TYPE_CHECKING:  # the key and chain libraries cost a second to import: only the functions needing them do
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
 
 # The development mnemonic every Foundry and Hardhat user knows. Its keys are public:
 # they are refused for anything but a devnet chain id (see DEVNET_CHAIN_IDS).
@@ -70,6 +70,8 @@ class DevnetInfo:
 @cache
 def dev_account(index: int) -> LocalAccount:
     """Account ``index`` of the development mnemonic (0: governance, 1: relayer)."""
+    from eth_account import Account
+
     Account.enable_unaudited_hdwallet_features()
     account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
     return account
@@ -374,7 +376,7 @@ class ManagedDevnet:
 def tester_web3() -> Web3:
     """An in-process py-evm chain with the development accounts funded. State is lost at exit."""
     from eth_tester import EthereumTester, PyEVMBackend
-    from web3 import EthereumTesterProvider
+    from web3 import EthereumTesterProvider, Web3
 
     backend = PyEVMBackend.from_mnemonic(DEV_MNEMONIC, num_accounts=DEV_ACCOUNTS, hd_path="m/44'/60'/0'/0")
     return Web3(EthereumTesterProvider(EthereumTester(backend)))

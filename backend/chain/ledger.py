@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,9 +11,11 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from backend.chain import logs
 from backend.chain.artifacts import ContractArtifact, load_artifact, masked_code_hash
 from backend.chain.deployment import Deployment
-from backend.chain.revert import REVERT_EXCEPTIONS
+from backend.chain.logs import BatchEvent, PrefixReservation, SealKeyEvent
+from backend.chain.revert import revert_exceptions
 from backend.chain.sender import TransactionSender, refusal_of
 from backend.core.hashing import keccak256
 from backend.core.ocid import normalize_ocid_prefix
@@ -78,43 +79,6 @@ def deploy_ledger(
     )
 
 
-@dataclass(frozen=True)
-class SealKeyEvent:
-    """One SealKeyAdded or SealKeyRevoked event: with AgencyRegistered, what rebuilds the key registry."""
-
-    key: str
-    agency: int
-    added: bool  # False: revoked
-    block_number: int
-    log_index: int
-
-
-@dataclass(frozen=True)
-class PrefixReservation:
-    """One OcidPrefixReserved event: governance gave an ocid prefix to an agency."""
-
-    prefix: str
-    agency: int
-    block_number: int
-    log_index: int
-
-
-@dataclass(frozen=True)
-class BatchEvent:
-    """One BatchAnchored event, decoded."""
-
-    root: bytes
-    agency: int
-    signer: str
-    size: int
-    label: str
-    seal: bytes
-    block_number: int
-    block_hash: bytes
-    tx_hash: bytes
-    log_index: int
-
-
 class Ledger:
     """A connected NoticeLedger. Construction checks the chain id and the deployed code."""
 
@@ -175,7 +139,7 @@ class Ledger:
             return getattr(self.contract.functions, name)(*args).call(block_identifier=block)
         except requests.exceptions.ConnectionError as exc:
             raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
-        except REVERT_EXCEPTIONS as exc:
+        except revert_exceptions() as exc:
             raise refusal_of(exc) from exc
 
     @staticmethod
@@ -315,55 +279,61 @@ class Ledger:
                 raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
         return found
 
-    def notice_events_for_keys(
-        self, keys: Sequence[bytes], *, from_block: int | None = None
-    ) -> Iterator[AnchoredEvent]:
-        """NoticeAnchored events of the given notice keys (one log query per 256 keys)."""
-        for start in range(0, len(keys), 256):
-            yield from self._decode_events(
-                self._logs(
-                    "NoticeAnchored",
-                    from_block=from_block,
-                    argument_filters={"key": list(keys[start : start + 256])},
-                )
+    def _raw_logs(
+        self,
+        topic: bytes,
+        *,
+        filters: Sequence[Sequence[bytes] | bytes | None] = (),
+        from_block: int | None = None,
+        to_block: int | str = "latest",
+    ) -> list[Any]:
+        """Raw logs of one event of the ledger, in chain order; ``filters`` are the indexed topics."""
+        start = self.deployment.block_number if from_block is None else from_block
+        end = int(self.w3.eth.block_number) if to_block == "latest" else int(to_block)
+        topics: list[Any] = ["0x" + topic.hex()]
+        for wanted in filters:
+            if wanted is None or isinstance(wanted, bytes):
+                topics.append(None if wanted is None else "0x" + wanted.hex())
+            else:
+                topics.append(["0x" + value.hex() for value in wanted])
+        while topics and topics[-1] is None:
+            topics.pop()
+        found: list[Any] = []
+        for low in range(start, end + 1, LOG_CHUNK_BLOCKS):
+            high = min(low + LOG_CHUNK_BLOCKS - 1, end)
+            query: Any = {"address": self.address, "fromBlock": low, "toBlock": high, "topics": topics}
+            try:
+                found.extend(self.w3.eth.get_logs(query))
+            except requests.exceptions.ConnectionError as exc:
+                raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
+        return found
+
+    def _notice_events(self, position: int, values: Sequence[bytes]) -> Iterator[AnchoredEvent]:
+        """NoticeAnchored events whose indexed topic ``position`` (1 key, 2 ocid hash, 3 digest) is
+        one of ``values`` (one log query per 256 values)."""
+        for start in range(0, len(values), 256):
+            filters: list[Sequence[bytes] | None] = [None] * (position - 1)
+            filters.append(list(values[start : start + 256]))
+            yield from logs.notice_events_in(
+                self._raw_logs(logs.TOPIC_NOTICE_ANCHORED, filters=filters), self.address
             )
 
-    def notice_events_for_digests(self, digests: Sequence[bytes]) -> Iterator[AnchoredEvent]:
-        """NoticeAnchored events of the given digests."""
-        for start in range(0, len(digests), 256):
-            yield from self._decode_events(
-                self._logs("NoticeAnchored", argument_filters={"digest": list(digests[start : start + 256])})
-            )
+    def notice_events_for_keys(self, keys: Sequence[bytes]) -> Iterator[AnchoredEvent]:
+        """NoticeAnchored events of the given notice keys."""
+        return self._notice_events(1, keys)
 
     def notice_events_for_processes(self, ocid_hashes: Sequence[bytes]) -> Iterator[AnchoredEvent]:
         """NoticeAnchored events of the given processes (keccak of their ocids)."""
-        for start in range(0, len(ocid_hashes), 256):
-            yield from self._decode_events(
-                self._logs(
-                    "NoticeAnchored", argument_filters={"ocidHash": list(ocid_hashes[start : start + 256])}
-                )
-            )
+        return self._notice_events(2, ocid_hashes)
+
+    def notice_events_for_digests(self, digests: Sequence[bytes]) -> Iterator[AnchoredEvent]:
+        """NoticeAnchored events of the given digests."""
+        return self._notice_events(3, digests)
 
     def batch_events(self, root: bytes) -> list[BatchEvent]:
         """The BatchAnchored event of a batch root (empty when it is not on the ledger)."""
-        return [
-            self._batch_event(log) for log in self._logs("BatchAnchored", argument_filters={"root": root})
-        ]
-
-    @staticmethod
-    def _batch_event(log: Any) -> BatchEvent:
-        args = log["args"]
-        return BatchEvent(
-            root=bytes(args["root"]),
-            agency=int(args["agency"]),
-            signer=to_checksum_address(args["signer"]),
-            size=int(args["size"]),
-            label=str(args["label"]),
-            seal=bytes(args["seal"]),
-            block_number=int(log["blockNumber"]),
-            block_hash=bytes(log["blockHash"]),
-            tx_hash=bytes(log["transactionHash"]),
-            log_index=int(log["logIndex"]),
+        return list(
+            logs.batch_events_in(self._raw_logs(logs.TOPIC_BATCH_ANCHORED, filters=[root]), self.address)
         )
 
     def agency_names(self) -> dict[int, str]:
@@ -408,7 +378,14 @@ class Ledger:
 
     def all_batch_events(self) -> list[BatchEvent]:
         """Every BatchAnchored event, in chain order."""
-        return [self._batch_event(log) for log in self._logs("BatchAnchored")]
+        return list(logs.batch_events_in(self._raw_logs(logs.TOPIC_BATCH_ANCHORED), self.address))
+
+    def head(self) -> int:
+        """The number of the chain's latest block."""
+        try:
+            return int(self.w3.eth.block_number)
+        except requests.exceptions.ConnectionError as exc:
+            raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
 
     def block_header(self, number: int) -> tuple[bytes, int]:
         """The hash and timestamp of block ``number``."""
@@ -427,39 +404,10 @@ class Ledger:
         digest: bytes | None = None,
     ) -> Iterator[AnchoredEvent]:
         """NoticeAnchored events in chain order, optionally for one process or one digest."""
-        filters: dict[str, Any] = {}
-        if ocid_hash is not None:
-            filters["ocidHash"] = ocid_hash
-        if digest is not None:
-            filters["digest"] = digest
-        yield from self._decode_events(
-            self._logs(
-                "NoticeAnchored", from_block=from_block, to_block=to_block, argument_filters=filters or None
-            )
+        raw = self._raw_logs(
+            logs.TOPIC_NOTICE_ANCHORED,
+            filters=[None, ocid_hash, digest],
+            from_block=from_block,
+            to_block=to_block,
         )
-
-    @staticmethod
-    def _decode_events(logs: Sequence[Any]) -> Iterator[AnchoredEvent]:
-        for log in logs:
-            args = log["args"]
-            notice = args["notice"]
-            yield AnchoredEvent(
-                key=bytes(args["key"]),
-                ocid_hash=bytes(args["ocidHash"]),
-                digest=bytes(args["digest"]),
-                agency=int(args["agency"]),
-                signer=to_checksum_address(args["signer"]),
-                fields=SealedFields(
-                    str(notice["ocid"]),
-                    str(notice["releaseId"]),
-                    int(notice["stage"]),
-                    bytes(notice["digest"]),
-                    bytes(notice["previous"]),
-                    int(notice["deadline"]),
-                ),
-                seal=bytes(args["seal"]),
-                block_number=int(log["blockNumber"]),
-                block_hash=bytes(log["blockHash"]),
-                tx_hash=bytes(log["transactionHash"]),
-                log_index=int(log["logIndex"]),
-            )
+        yield from logs.notice_events_in(raw, self.address)

@@ -1,5 +1,7 @@
 """Bulk reads of the ledger over raw JSON-RPC: records and NoticeAnchored events.
 
+Events are decoded by ``chain.logs``, the one decoder of the anchoring events.
+
 The same answers as :class:`backend.chain.ledger.Ledger`'s views and event readers,
 without web3's per-value formatting: many ``recordsByKey`` calls travel in one
 JSON-RPC batch, and event logs are decoded directly from their topics and data.
@@ -10,59 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from backend.chain import calldata
+from backend.chain import calldata, logs
 from backend.chain.ledger import Ledger
 from backend.chain.rpc import RpcClient, RpcError
 from backend.core.receipt import unhex
 from backend.core.records import AnchoredEvent, LedgerRecord
-from backend.core.seal import SealedFields, to_checksum_address
 from backend.errors import NetworkError
 
 LOOKUP_CHUNK = 256
 TOPIC_CHUNK = 256
 WORD = 32
-
-
-def _word_int(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset : offset + WORD], "big")
-
-
-def _dynamic(data: bytes, offset: int) -> bytes:
-    length = _word_int(data, offset)
-    return data[offset + WORD : offset + WORD + length]
-
-
-def decode_notice_anchored(log: dict[str, Any]) -> AnchoredEvent:
-    """A raw NoticeAnchored log as an AnchoredEvent (the layout of INoticeLedger's event)."""
-    topics = [unhex(t) for t in log["topics"]]
-    data = unhex(log["data"])
-    agency = _word_int(data, 0)
-    signer = to_checksum_address(data[WORD + 12 : 2 * WORD])
-    notice = _word_int(data, 2 * WORD)
-    seal_at = _word_int(data, 3 * WORD)
-    ocid = _dynamic(data, notice + _word_int(data, notice)).decode()
-    release_id = _dynamic(data, notice + _word_int(data, notice + WORD)).decode()
-    fields = SealedFields(
-        ocid,
-        release_id,
-        _word_int(data, notice + 2 * WORD),
-        data[notice + 3 * WORD : notice + 4 * WORD],
-        data[notice + 4 * WORD : notice + 5 * WORD],
-        _word_int(data, notice + 5 * WORD),
-    )
-    return AnchoredEvent(
-        key=topics[1],
-        ocid_hash=topics[2],
-        digest=topics[3],
-        agency=agency,
-        signer=signer,
-        fields=fields,
-        seal=_dynamic(data, seal_at),
-        block_number=int(log["blockNumber"], 16),
-        block_hash=unhex(log["blockHash"]),
-        tx_hash=unhex(log["transactionHash"]),
-        log_index=int(log["logIndex"], 16),
-    )
 
 
 class LedgerReader:
@@ -124,7 +83,7 @@ class LedgerReader:
         latest = hex(int(self.rpc.call("eth_blockNumber", []), 16))
         calls = []
         for i in range(0, len(values), TOPIC_CHUNK):
-            topics: list[Any] = ["0x" + calldata.TOPIC_NOTICE_ANCHORED.hex(), None, None, None]
+            topics: list[Any] = ["0x" + logs.TOPIC_NOTICE_ANCHORED.hex(), None, None, None]
             topics[position] = ["0x" + v.hex() for v in values[i : i + TOPIC_CHUNK]]
             calls.append(
                 (
@@ -143,5 +102,5 @@ class LedgerReader:
         for result in self.rpc.batch(calls):
             if isinstance(result, RpcError):
                 raise NetworkError(f"eth_getLogs failed: {result.rpc_message}")
-            events.extend(decode_notice_anchored(log) for log in result if not log.get("removed"))
+            events.extend(logs.notice_events_in(result, self.contract))
         return events

@@ -1,65 +1,32 @@
-"""Decoding the ledger's custom errors into names, arguments and advice."""
+"""Decoding the ledger's custom errors into names and arguments (their wording for people is in
+``service.messages``)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
 from backend.chain.artifacts import load_artifact
 from backend.core.hashing import keccak256
 from backend.errors import LedgerRevertError
 
-try:  # the in-process chain's own revert exception
-    from eth_tester.exceptions import TransactionFailed as _TesterRevert
-except ImportError:  # pragma: no cover
-    _TesterRevert = None
+_WEB3_REVERTS: tuple[type[BaseException], ...] = (ContractCustomError, ContractLogicError, Web3RPCError)
 
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
-# Exceptions by which some provider reports a reverted call or transaction.
-REVERT_EXCEPTIONS: tuple[type[BaseException], ...] = tuple(
-    t for t in (ContractCustomError, ContractLogicError, Web3RPCError, _TesterRevert) if t is not None
-)
+def revert_exceptions() -> tuple[type[BaseException], ...]:
+    """Exceptions by which some provider reports a reverted call or transaction.
 
-# What each refusal means for the person who sent the notice.
-ADVICE: dict[str, str] = {
-    "ZeroDigest": "the digest is zero: nothing was computed",
-    "EmptyField": "the ocid, release id, agency name or batch label is empty",
-    "FieldTooLong": "a text field is longer than the ledger accepts (256 bytes)",
-    "UnknownStage": "the stage code is not one the ledger knows",
-    "InvalidSeal": "the seal is malformed or malleable (high s)",
-    "UnknownSealKey": "the seal was not made by a registered agency key (wrong signer, chain or contract)",
-    "RevokedSealKey": "the agency key that sealed this notice has been revoked",
-    "UnauthorizedSubmitter": "the sending account is neither the sealing key nor a registered relayer",
-    "NoticeAlreadyAnchored": "this exact notice is already on the ledger",
-    "DigestConflict": "this (ocid, release id) is already anchored with other content: OCDS releases are "
-    "immutable, publish a new release id instead",
-    "DigestAlreadyAnchored": "the same content is already anchored under another (ocid, release id)",
-    "ProcessOfOtherAgency": "the process belongs to another agency",
-    "DeadlineNotPassed": "the tender's submission deadline has not passed yet",
-    "DeadlinePassed": "the submission deadline has already passed and cannot be moved",
-    "ProcessCancelled": "the tender was cancelled",
-    "DeadlineAfterAward": "the deadline declared falls after an award or contract already on the ledger",
-    "BatchAlreadyAnchored": "this batch root is already on the ledger",
-    "BadNoticeCount": "the number of notices in the call is out of range",
-    "LengthMismatch": "notices and seals differ in number",
-    "AgencyAlreadyRegistered": "an agency with this name is already registered",
-    "UnknownAgency": "no agency has this id",
-    "SealKeyAlreadyRegistered": "this key is already (or was once) a seal key",
-    "ZeroAddress": "the zero address cannot be a seal key",
-    "OcidPrefixOfOtherAgency": "the ocid falls under a prefix reserved for another agency: publish "
-    "under your own prefix",
-    "OcidPrefixAlreadyReserved": "this ocid prefix is already reserved",
-    "BadOcidPrefix": "an ocid prefix reads scheme-publisher, lowercase, e.g. ocds-213czf",
-    "PreviousNotAnchored": "the release this notice amends (amendsReleaseID) is not on the ledger in this "
-    "process: anchor it first",
-    "TenderAfterAmendment": "a tender notice cannot follow an amendment of the same process",
-    "DeadlineInPast": "a deadline can only be moved to a time after the current block",
-    "AccessControlUnauthorizedAccount": "the sending account lacks the role this needs",
-}
+    The in-process chain's own exception counts only once that chain is loaded (whoever made
+    one imported it): importing it here would cost every command over a second.
+    """
+    tester = sys.modules.get("eth_tester.exceptions")
+    failed = getattr(tester, "TransactionFailed", None)
+    return (*_WEB3_REVERTS, failed) if isinstance(failed, type) else _WEB3_REVERTS
 
 
 @dataclass(frozen=True)
@@ -147,4 +114,4 @@ def ledger_error(exc: BaseException) -> LedgerRevertError | None:
     decoded = decode_revert(data) if data else None
     if decoded is None:
         return None
-    return LedgerRevertError(decoded.name, decoded.args, hint=ADVICE.get(decoded.name))
+    return LedgerRevertError(decoded.name, decoded.args)

@@ -6,21 +6,26 @@ as-is, several per HTTP request when asked (JSON-RPC batches), over one keep-ali
 session. For providers that are not HTTP (the in-process chain) it goes through web3's
 request manager, middleware included (so the API's per-chain lock applies), and turns
 the answers back into wire form.
+
+Given only a URL (``RpcClient.for_url``), it needs no web3 at all: reading the ledger to
+verify a notice then starts without importing it.
 """
 
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Mapping, Sequence
 from itertools import count
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-from web3 import Web3
-from web3.providers.rpc import HTTPProvider
 
 from backend.errors import ChainError, NetworkError
 from backend.redaction import public_rpc_url, scrub, url_secrets
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 HTTP_TIMEOUT_S = 60.0
 
@@ -36,17 +41,30 @@ class RpcError(ChainError):
 
 
 class RpcClient:
-    """Plain JSON-RPC calls to the chain behind ``w3``."""
+    """Plain JSON-RPC calls to the chain behind ``w3``, or at ``url`` (see ``for_url``)."""
 
-    def __init__(self, w3: Web3) -> None:
+    def __init__(self, w3: Web3 | None = None, *, url: str | None = None) -> None:
+        if w3 is not None:
+            from web3.providers.rpc import HTTPProvider
+
+            provider = w3.provider
+            url = provider.endpoint_uri if isinstance(provider, HTTPProvider) else None
+        elif url is None:
+            raise ValueError("an RpcClient needs a Web3 or a URL")
         self.w3 = w3
-        provider = w3.provider
-        self._url = provider.endpoint_uri if isinstance(provider, HTTPProvider) else None
+        self._url = url
         # Errors name the endpoint without the credentials its URL may carry.
         self._shown_url = public_rpc_url(self._url) or "the configured endpoint"
         self._secrets = url_secrets(self._url)
         self._session = requests.Session() if self._url else None
+        # One session, one request at a time, even when threads share the client.
+        self._lock = threading.Lock()
         self._ids = count(1)
+
+    @classmethod
+    def for_url(cls, url: str) -> RpcClient:
+        """A client of the node at ``url``, over HTTP, without web3."""
+        return cls(url=url)
 
     @property
     def is_http(self) -> bool:
@@ -70,7 +88,8 @@ class RpcClient:
             {"jsonrpc": "2.0", "id": next(self._ids), "method": m, "params": list(p)} for m, p in calls
         ]
         try:
-            response = self._session.post(self._url, json=body, timeout=HTTP_TIMEOUT_S)  # type: ignore[arg-type]
+            with self._lock:
+                response = self._session.post(self._url, json=body, timeout=HTTP_TIMEOUT_S)  # type: ignore[arg-type]
             response.raise_for_status()
             replies = response.json()
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -94,8 +113,12 @@ class RpcClient:
 
     def _through_provider(self, method: str, params: Sequence[Any]) -> Any:
         """Through web3's request manager (and its middleware), back to the JSON-RPC wire shape."""
+        assert self.w3 is not None  # a client made from a URL speaks HTTP
         try:
-            result = self.w3.manager.request_blocking(method, list(params))  # type: ignore[arg-type]
+            if method == "eth_getLogs":  # the in-process chain's log filter wants web3's own formatting
+                result = self.w3.eth.get_logs(params[0])
+            else:
+                result = self.w3.manager.request_blocking(method, list(params))  # type: ignore[arg-type]
         except Exception as exc:
             return _error_of(method, exc)
         return _wire(result)

@@ -18,7 +18,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TimeExhausted
 from web3.types import Nonce, TxParams, TxReceipt
 
-from backend.chain.revert import REVERT_EXCEPTIONS, ledger_error
+from backend.chain.revert import ledger_error, revert_exceptions
 from backend.errors import ChainError, LedgerRevertError, NetworkError
 
 # A contract call or deployment that can be estimated, built and called.
@@ -62,7 +62,7 @@ class TransactionSender:
         """Gas for ``function`` with a safety margin; raises the decoded refusal if it would revert."""
         try:
             return int(function.estimate_gas({"from": self.address}) * GAS_MARGIN)
-        except REVERT_EXCEPTIONS as exc:
+        except revert_exceptions() as exc:
             raise refusal_of(exc) from exc
         except requests.exceptions.ConnectionError as exc:
             raise NetworkError(f"cannot reach the chain ({type(exc).__name__})") from exc
@@ -99,7 +99,7 @@ class TransactionSender:
             ) from exc
         except TimeExhausted as exc:
             raise NetworkError(f"no receipt within {self.receipt_timeout:.0f} s: {exc}") from exc
-        except REVERT_EXCEPTIONS as exc:
+        except revert_exceptions() as exc:
             raise refusal_of(exc) from exc
         if receipt["status"] != 1:
             raise self._explain_failure(function, tx, receipt)
@@ -113,7 +113,7 @@ class TransactionSender:
             function.call(
                 {"from": self.address, "gas": tx["gas"]}, block_identifier=receipt["blockNumber"] - 1
             )
-        except REVERT_EXCEPTIONS as exc:
+        except revert_exceptions() as exc:
             error = refusal_of(exc)
             if isinstance(error, LedgerRevertError):
                 return error

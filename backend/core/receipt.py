@@ -9,6 +9,7 @@ confirms the block and the record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from backend.core.digest import DOCUMENT_DIGEST_SCHEME, RELEASE_DIGEST_SCHEME
 from backend.core.records import AnchoredEvent
 from backend.core.seal import SEAL_FORMAT, SealedFields, SealError, batch_signer, notice_key, notice_signer
 from backend.core.stages import Stage
+from backend.errors import ReceiptFormatError
 
 RECEIPT_FORMAT = "tenderledger-receipt/2"
 """Version 2: a batch member's proof starts from ``merkle.member_leaf`` (notice key and
@@ -52,6 +54,117 @@ class BatchMembership:
     proof: dict[str, Any]  # the RFC 9162 inclusion proof in its own versioned JSON form
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The receipt of one anchored notice (or one member of an anchored batch).
+
+    ``to_json`` gives the versioned JSON document (``RECEIPT_FORMAT``) stored, served and
+    handed to people; ``from_json`` reads it back, refusing another format.
+    """
+
+    chain_id: int
+    ledger: str
+    fields: SealedFields
+    seal: bytes
+    signer: str
+    agency: int
+    agency_name: str | None
+    anchor: AnchorPoint
+    batch: BatchMembership | None = None
+
+    @property
+    def digest(self) -> bytes:
+        return self.fields.digest
+
+    @property
+    def digest_hex(self) -> str:
+        """The notice digest as hex without 0x: how the store and reports key receipts."""
+        return self.fields.digest.hex()
+
+    def to_json(self) -> dict[str, Any]:
+        fields = self.fields
+        stage = Stage(fields.stage)
+        anchor = self.anchor
+        batch = self.batch
+        return {
+            "format": RECEIPT_FORMAT,
+            "chain": {"chain_id": self.chain_id, "ledger": self.ledger},
+            "notice": {
+                "ocid": fields.ocid,
+                "release_id": fields.release_id,
+                "key": hex32(notice_key(fields.ocid, fields.release_id)),
+                "stage": stage.tag,
+                "stage_code": int(stage),
+                "digest": hex32(fields.digest),
+                "digest_scheme": DOCUMENT_DIGEST_SCHEME if stage is Stage.DOCUMENT else RELEASE_DIGEST_SCHEME,
+                "previous": hex32(fields.previous),
+                "deadline": fields.deadline,
+            },
+            "seal": {
+                "format": SEAL_FORMAT,
+                "signature": hex32(self.seal),
+                "signer": self.signer,
+                "agency": self.agency,
+                "agency_name": self.agency_name,
+                "covers": "batch" if batch else "notice",
+            },
+            "anchor": {
+                "tx_hash": anchor.tx_hash,
+                "block_number": anchor.block_number,
+                "block_hash": anchor.block_hash,
+                "block_timestamp": anchor.block_timestamp,
+                "log_index": anchor.log_index,
+            },
+            "batch": None
+            if batch is None
+            else {
+                "root": hex32(batch.root),
+                "size": batch.size,
+                "label": batch.label,
+                "index": batch.index,
+                "proof": batch.proof,
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Receipt:
+        """A receipt from its JSON document; ReceiptFormatError when it is not one of this format."""
+        if not isinstance(data, Mapping) or data.get("format") != RECEIPT_FORMAT:
+            found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+            raise ReceiptFormatError(f"unknown receipt format {found!r}")
+        try:
+            chain, seal, anchor, batch = data["chain"], data["seal"], data["anchor"], data.get("batch")
+            return cls(
+                chain_id=int(chain["chain_id"]),
+                ledger=str(chain["ledger"]),
+                fields=receipt_fields(data),
+                seal=unhex(seal["signature"]),
+                signer=str(seal["signer"]),
+                agency=int(seal["agency"]),
+                agency_name=seal.get("agency_name"),
+                anchor=AnchorPoint(
+                    tx_hash=str(anchor["tx_hash"]),
+                    block_number=int(anchor["block_number"]),
+                    block_hash=str(anchor["block_hash"]),
+                    block_timestamp=int(anchor["block_timestamp"]),
+                    log_index=int(anchor["log_index"]),
+                ),
+                batch=None
+                if not batch
+                else BatchMembership(
+                    root=unhex(batch["root"]),
+                    size=int(batch["size"]),
+                    label=str(batch["label"]),
+                    index=int(batch["index"]),
+                    proof=dict(batch["proof"]),
+                ),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ReceiptFormatError(
+                f"a {RECEIPT_FORMAT} document with a missing or bad field: {exc}"
+            ) from exc
+
+
 def build_receipt(
     *,
     chain_id: int,
@@ -63,54 +176,14 @@ def build_receipt(
     agency_name: str | None,
     anchor: AnchorPoint,
     batch: BatchMembership | None = None,
-) -> dict[str, Any]:
+) -> Receipt:
     """The receipt of one anchored notice (or one member of an anchored batch)."""
-    stage = Stage(fields.stage)
-    receipt: dict[str, Any] = {
-        "format": RECEIPT_FORMAT,
-        "chain": {"chain_id": chain_id, "ledger": ledger},
-        "notice": {
-            "ocid": fields.ocid,
-            "release_id": fields.release_id,
-            "key": hex32(notice_key(fields.ocid, fields.release_id)),
-            "stage": stage.tag,
-            "stage_code": int(stage),
-            "digest": hex32(fields.digest),
-            "digest_scheme": DOCUMENT_DIGEST_SCHEME if stage is Stage.DOCUMENT else RELEASE_DIGEST_SCHEME,
-            "previous": hex32(fields.previous),
-            "deadline": fields.deadline,
-        },
-        "seal": {
-            "format": SEAL_FORMAT,
-            "signature": hex32(seal),
-            "signer": signer,
-            "agency": agency,
-            "agency_name": agency_name,
-            "covers": "batch" if batch else "notice",
-        },
-        "anchor": {
-            "tx_hash": anchor.tx_hash,
-            "block_number": anchor.block_number,
-            "block_hash": anchor.block_hash,
-            "block_timestamp": anchor.block_timestamp,
-            "log_index": anchor.log_index,
-        },
-        "batch": None,
-    }
-    if batch is not None:
-        receipt["batch"] = {
-            "root": hex32(batch.root),
-            "size": batch.size,
-            "label": batch.label,
-            "index": batch.index,
-            "proof": batch.proof,
-        }
-    return receipt
+    return Receipt(chain_id, ledger, fields, seal, signer, agency, agency_name, anchor, batch)
 
 
 def receipt_of_event(
     event: AnchoredEvent, *, chain_id: int, ledger: str, agency_name: str | None, block_timestamp: int
-) -> dict[str, Any]:
+) -> Receipt:
     """The receipt of a single notice, from its NoticeAnchored event: the one builder for it."""
     return build_receipt(
         chain_id=chain_id,
@@ -130,8 +203,8 @@ def receipt_of_event(
     )
 
 
-def receipt_fields(receipt: dict[str, Any]) -> SealedFields:
-    """The sealed notice fields a receipt records."""
+def receipt_fields(receipt: Mapping[str, Any]) -> SealedFields:
+    """The sealed notice fields a receipt document records."""
     notice = receipt["notice"]
     return SealedFields(
         ocid=notice["ocid"],
@@ -143,7 +216,7 @@ def receipt_fields(receipt: dict[str, Any]) -> SealedFields:
     )
 
 
-def check_receipt_offline(receipt: dict[str, Any], *, digest: bytes) -> list[str]:
+def check_receipt_offline(receipt: Receipt | Mapping[str, Any], *, digest: bytes) -> list[str]:
     """Problems with ``receipt`` as evidence for a notice whose digest is ``digest``; empty when sound.
 
     1. The receipt has the known format.
@@ -156,6 +229,8 @@ def check_receipt_offline(receipt: dict[str, Any], *, digest: bytes) -> list[str
     from backend.core import merkle  # the Merkle module is only needed for batch receipts
 
     problems: list[str] = []
+    if isinstance(receipt, Receipt):
+        receipt = receipt.to_json()
     if receipt.get("format") != RECEIPT_FORMAT:
         return [f"unknown receipt format {receipt.get('format')!r}"]
     fields = receipt_fields(receipt)

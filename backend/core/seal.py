@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import coincurve
 
 from backend.core.hashing import keccak256
+
+if TYPE_CHECKING:
+    from backend.core.notice import Notice
 
 SEAL_FORMAT = "eip712-secp256k1/1"
 DOMAIN_NAME = "tenderledger"
@@ -98,6 +102,13 @@ def previous_link(release_id: str | None) -> bytes:
     and refuses it unless that release is already anchored.
     """
     return keccak256(release_id.encode()) if release_id else ZERO32
+
+
+def sealed_fields(notice: Notice) -> SealedFields:
+    """What the agency seals for a notice (a deadline beyond uint64 is sealed as none)."""
+    previous = previous_link(notice.amends_release_id)
+    deadline = notice.deadline if notice.deadline is not None and 0 < notice.deadline <= UINT64_MAX else 0
+    return SealedFields(notice.ocid, notice.release_id, int(notice.stage), notice.digest, previous, deadline)
 
 
 def domain_separator(chain_id: int, contract: str) -> bytes:

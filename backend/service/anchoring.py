@@ -13,20 +13,20 @@ from enum import StrEnum
 from typing import Any
 
 from backend.core.merkle import member_tree
-from backend.core.notice import Notice
-from backend.core.receipt import hex32
+from backend.core.receipt import Receipt, hex32
 from backend.core.schema import SchemaIssue
-from backend.core.seal import SealedFields, Sealer, notice_key, previous_link
+from backend.core.seal import Sealer, notice_key, sealed_fields
+from backend.core.work import BatchWork, NoticeWork
 from backend.errors import UsageError
 from backend.service.bulk import paused_gc
 from backend.service.context import Backend
-from backend.service.dispatch import Dispatcher, Progress
 from backend.service.intake import Intake, IntakeNotice
+from backend.service.outbox import OutboxRunner
+from backend.service.settlement import Progress
 from backend.store import NewOutboxItem, OutboxEntry, StoredNotice
 from backend.store.manifests import ManifestMember, ManifestStore
-from backend.store.states import OutboxStatus, WorkKind
+from backend.store.outbox import OutboxStatus, WorkKind
 
-UINT64_MAX = 2**64 - 1
 DEFAULT_BATCH_SIZE = 1024
 MAX_BATCH_SIZE = 65_536
 
@@ -47,7 +47,7 @@ class AnchorResult:
     digest: str
     stage: str
     outcome: Outcome
-    receipt: dict[str, Any] | None = None
+    receipt: Receipt | None = None
     error: str | None = None
     error_name: str | None = None
     schema_issues: list[SchemaIssue] = field(default_factory=list)
@@ -62,20 +62,13 @@ class AnchorResult:
             "outcome": str(self.outcome),
         }
         if self.receipt:
-            anchor = self.receipt["anchor"]
-            data.update(tx_hash=anchor["tx_hash"], block_number=anchor["block_number"])
+            anchor = self.receipt.anchor
+            data.update(tx_hash=anchor.tx_hash, block_number=anchor.block_number)
         if self.error:
             data.update(error=self.error, error_name=self.error_name)
         if self.schema_issues:
             data["schema_issues"] = [{"path": i.path, "message": i.message} for i in self.schema_issues[:20]]
         return data
-
-
-def sealed_fields(notice: Notice) -> SealedFields:
-    """What the agency seals for a notice."""
-    previous = previous_link(notice.amends_release_id)
-    deadline = notice.deadline if notice.deadline is not None and 0 < notice.deadline <= UINT64_MAX else 0
-    return SealedFields(notice.ocid, notice.release_id, int(notice.stage), notice.digest, previous, deadline)
 
 
 class AnchorService:
@@ -133,19 +126,9 @@ class AnchorService:
                     agency=agency,
                     ocid=fields.ocid,
                     release_id=fields.release_id,
-                    payload={
-                        "fields": {
-                            "ocid": fields.ocid,
-                            "release_id": fields.release_id,
-                            "stage": fields.stage,
-                            "digest": hex32(fields.digest),
-                            "previous": hex32(fields.previous),
-                            "deadline": fields.deadline,
-                        },
-                        "seal": hex32(seal),
-                        "signer": key.address,
-                        "agency_id": agency_id,
-                    },
+                    payload=NoticeWork(
+                        seal=seal, signer=key.address, agency_id=agency_id, fields=fields
+                    ).to_payload(),
                 )
             )
         return self.backend.store.enqueue(items)
@@ -193,15 +176,14 @@ class AnchorService:
                     agency=agency,
                     ocid="",
                     release_id="",
-                    payload={
-                        "root": hex32(root),
-                        "size": len(leaves),
-                        "label": batch_label,
-                        "seal": hex32(sealer.seal_batch(root, len(leaves), batch_label)),
-                        "signer": sealer.address,
-                        "agency_id": agency_id,
-                        "leaves": [leaf.hex() for leaf in leaves],
-                    },
+                    payload=BatchWork(
+                        root=root,
+                        label=batch_label,
+                        seal=sealer.seal_batch(root, len(leaves), batch_label),
+                        leaves=tuple(leaves),
+                        signer=sealer.address,
+                        agency_id=agency_id,
+                    ).to_payload(),
                 )
             )
         # The manifest is kept before its root is sent, as the outbox row is.
@@ -264,7 +246,7 @@ class AnchorService:
         else:
             entries = self.enqueue(accepted, agency=agency)
         say("anchoring on chain")
-        report = Dispatcher(self.backend, progress=progress).run(entries)
+        report = OutboxRunner(self.backend, progress=progress).run(entries)
         return self.results(
             intake,
             accepted,
@@ -282,7 +264,7 @@ class AnchorService:
         issues: dict[bytes, list[SchemaIssue]],
         *,
         anchored_now: set[str],
-        known_receipts: dict[str, dict[str, Any]] | None = None,
+        known_receipts: dict[str, Receipt] | None = None,
         refusals: dict[str, tuple[str, str]] | None = None,
         agency: str | None = None,
     ) -> list[AnchorResult]:
@@ -300,7 +282,7 @@ class AnchorService:
         receipts = {bytes.fromhex(subject): receipt for subject, receipt in (known_receipts or {}).items()}
         receipts.update(store.receipts([d for d in accepted_digests if d not in receipts]))
         if agency is not None:
-            receipts = {d: r for d, r in receipts.items() if r["seal"].get("agency_name") == agency}
+            receipts = {d: r for d, r in receipts.items() if r.agency_name == agency}
         results = []
         for item in intake.notices:
             notice = item.notice

@@ -36,320 +36,45 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-import requests
-
-from backend.chain.ledger import LOG_CHUNK_BLOCKS, Ledger
+from backend.chain.ledger import Ledger
 from backend.core.digest import release_digest
 from backend.core.jsontext import parse_json
 from backend.core.merkle import member_tree
 from backend.core.pointer import PointerError, resolve_pointer
-from backend.core.receipt import RECEIPT_FORMAT, check_receipt_offline, hex32, receipt_of_event
-from backend.core.records import AnchoredEvent, LedgerRecord, SealKeyTenure
-from backend.core.seal import SealError, notice_key, notice_signer, ocid_hash
+from backend.core.receipt import RECEIPT_FORMAT, check_receipt_offline, hex32
+from backend.core.records import LedgerRecord
+from backend.core.seal import notice_key
 from backend.core.stages import Stage
-from backend.errors import NetworkError, TenderledgerError
+from backend.errors import TenderledgerError
+from backend.service.findings import (
+    CHAIN_CODES,
+    MEANINGS,
+    AuditCode,
+    AuditSummary,
+    Discrepancy,
+    differences,
+    flatten,
+)
+from backend.service.rebuild import Rebuilder, RebuiltRecord, key_registry, rebuild_records
 from backend.store import EvidenceStore, scan
 from backend.store.manifests import ManifestStore
+from backend.store.outbox import OPEN_STATUSES, SETTLED_STATUSES, WorkKind
 from backend.store.scan import NoticeRowView, OutboxRowView, ReceiptRowView
-from backend.store.states import OPEN_STATUSES, SETTLED_STATUSES, WorkKind
 
 CHUNK = 256
 """Events or rows per contract call (``recordsByKey``, ``recordsByDigest``)."""
-WINDOW_BLOCKS = LOG_CHUNK_BLOCKS
-"""Blocks whose events are read, and compared with the store, at a time."""
 IN_FLIGHT_STATUSES = OPEN_STATUSES
 
 
-class AuditCode(StrEnum):
-    """What kind of discrepancy was found. The chain's own checks come first."""
-
-    EVENT_INCONSISTENT = "event_inconsistent"
-    EVENT_SEAL_INVALID = "event_seal_invalid"
-    RECORD_MISMATCH = "record_mismatch"
-    RECEIPT_MISMATCH = "receipt_mismatch"
-    RECEIPT_UNREADABLE = "receipt_unreadable"
-    RECEIPT_NOT_ON_CHAIN = "receipt_not_on_chain"
-    RECEIPT_MISSING = "receipt_missing"
-    NOT_IN_STORE = "not_in_store"
-    NOTICE_MISMATCH = "notice_mismatch"
-    NOTICE_BYTES_ALTERED = "notice_bytes_altered"
-    DOCUMENT_ALTERED = "document_altered"
-    DOCUMENT_MISSING = "document_missing"
-    OUTBOX_MISMATCH = "outbox_mismatch"
-    OUTBOX_NOT_ON_CHAIN = "outbox_not_on_chain"
-    MANIFEST_MISMATCH = "manifest_mismatch"
-    MANIFEST_NOT_ON_CHAIN = "manifest_not_on_chain"
-    MANIFEST_MISSING = "manifest_missing"
-
-
-MEANINGS: dict[AuditCode, str] = {
-    AuditCode.EVENT_INCONSISTENT: "a NoticeAnchored event contradicts its own fields or the chain's block",
-    AuditCode.EVENT_SEAL_INVALID: "the seal in an event does not recover to a key of its agency valid then",
-    AuditCode.RECORD_MISMATCH: "the contract's record differs from the one rebuilt from its event",
-    AuditCode.RECEIPT_MISMATCH: "a receipt says something else than the chain",
-    AuditCode.RECEIPT_UNREADABLE: "a receipt's body is not a receipt",
-    AuditCode.RECEIPT_NOT_ON_CHAIN: "a receipt names a digest the chain does not hold",
-    AuditCode.RECEIPT_MISSING: "the chain holds a notice the store knows, without its receipt",
-    AuditCode.NOT_IN_STORE: "the chain holds a notice the store knows nothing of (--complete)",
-    AuditCode.NOTICE_MISMATCH: "a notice row names another ocid, release id or stage than the chain",
-    AuditCode.NOTICE_BYTES_ALTERED: "a notice's stored bytes no longer digest to its digest",
-    AuditCode.DOCUMENT_ALTERED: "a document's stored bytes no longer hash to its key",
-    AuditCode.DOCUMENT_MISSING: "a notice row points at a document the store does not have",
-    AuditCode.OUTBOX_MISMATCH: "an outbox row names another ocid or release id than the chain",
-    AuditCode.OUTBOX_NOT_ON_CHAIN: "an outbox row marked anchored or final is not on chain",
-    AuditCode.MANIFEST_MISMATCH: "a batch manifest does not hash to its root, or states another size",
-    AuditCode.MANIFEST_NOT_ON_CHAIN: "a batch manifest whose outbox row is settled has no root on chain",
-    AuditCode.MANIFEST_MISSING: "a batch this store anchored (its outbox row is settled) has no manifest",
-}
-
-CHAIN_CODES = frozenset(
-    {AuditCode.EVENT_INCONSISTENT, AuditCode.EVENT_SEAL_INVALID, AuditCode.RECORD_MISMATCH}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Discrepancy:
-    """One thing the store (or the chain, for the chain's own checks) gets wrong.
-
-    ``table`` and ``row`` name what was audited: a store table and the row's key, or
-    ``events``/``contract`` and the event's transaction and log index. ``store`` is
-    what that row says of ``field``; ``chain`` is what the chain's events say.
-    """
-
-    code: AuditCode
-    table: str
-    row: str
-    field: str
-    store: Any
-    chain: Any
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": str(self.code),
-            "table": self.table,
-            "row": self.row,
-            "field": self.field,
-            "store": self.store,
-            "chain": self.chain,
-            "detail": self.detail or MEANINGS[self.code],
-        }
-
-
-@dataclass
-class AuditSummary:
-    """What the audit looked at, and what it found."""
-
-    events: int = 0
-    receipts: int = 0
-    notices: int = 0
-    documents: int = 0
-    outbox: int = 0
-    elsewhere: int = 0  # notices on chain this store has no trace of (another instance anchored them)
-    in_flight: int = 0  # notices on chain whose outbox row still waits for its receipt
-    manifests: int = 0  # batch manifests re-hashed against their roots
-    codes: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def discrepancies(self) -> int:
-        return sum(self.codes.values())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "events": self.events,
-            "receipts": self.receipts,
-            "notices": self.notices,
-            "documents": self.documents,
-            "outbox": self.outbox,
-            "elsewhere": self.elsewhere,
-            "in_flight": self.in_flight,
-            "manifests": self.manifests,
-            "discrepancies": self.discrepancies,
-            "codes": dict(sorted(self.codes.items())),
-        }
-
-
-# ---------------------------------------------------------------- step 1: the key registry
-
-
-def key_registry(ledger: Ledger) -> dict[str, SealKeyTenure]:
-    """Every seal key's tenure, from SealKeyAdded and SealKeyRevoked events alone."""
-    return ledger.seal_key_tenures()
-
-
-# ---------------------------------------------------------------- step 2: records from events
-
-
-@dataclass(frozen=True, slots=True)
-class RebuiltRecord:
-    """A notice record rebuilt from its NoticeAnchored event, with what the chain's own checks found."""
-
-    event: AnchoredEvent
-    timestamp: int
-    agency_name: str | None
-    problems: tuple[Discrepancy, ...]
-
-    @property
-    def digest(self) -> bytes:
-        return self.event.digest
-
-    @property
-    def position(self) -> str:
-        return f"{hex32(self.event.tx_hash)}:{self.event.log_index}"
-
-    def ledger_record(self) -> LedgerRecord:
-        """The record as the contract's views should return it."""
-        event = self.event
-        return LedgerRecord(
-            digest=event.digest,
-            signer=event.signer,
-            agency=event.agency,
-            block_number=event.block_number,
-            timestamp=self.timestamp,
-            stage=Stage(event.fields.stage),
-        )
-
-    def receipt(self, *, chain_id: int, ledger: str) -> dict[str, Any]:
-        """The receipt the store should hold for this notice."""
-        return receipt_of_event(
-            self.event,
-            chain_id=chain_id,
-            ledger=ledger,
-            agency_name=self.agency_name,
-            block_timestamp=self.timestamp,
-        )
-
-
-class Rebuilder:
-    """Turns NoticeAnchored events into records, checking each against the chain's rules."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.chain_id = ledger.deployment.chain_id
-        self.keys = key_registry(ledger)
-        self.agency_names = ledger.agency_names()
-        self._headers: dict[int, tuple[bytes, int]] = {}
-
-    def windows(self, *, head: int) -> Iterator[tuple[int, int, list[AnchoredEvent]]]:
-        """(first block, last block, events) from the deployment block to ``head``."""
-        for low in range(self.ledger.deployment.block_number, head + 1, WINDOW_BLOCKS):
-            high = min(low + WINDOW_BLOCKS - 1, head)
-            self._headers.clear()  # block headers are cached within a window only
-            yield low, high, list(self.ledger.notice_events(from_block=low, to_block=high))
-
-    def rebuild(self, event: AnchoredEvent) -> RebuiltRecord:
-        """Steps 2a and 2b for one event."""
-        if event.block_number not in self._headers:
-            self._headers[event.block_number] = self.ledger.block_header(event.block_number)
-        block_hash, timestamp = self._headers[event.block_number]
-        position = f"{hex32(event.tx_hash)}:{event.log_index}"
-        problems: list[Discrepancy] = []
-
-        def problem(code: AuditCode, name: str, expected: Any, detail: str) -> None:
-            # The event is the chain's own statement: there is no store side to it.
-            problems.append(Discrepancy(code, "events", position, name, None, expected, detail))
-
-        fields = event.fields
-        own = {
-            "key": (event.key, notice_key(fields.ocid, fields.release_id)),
-            "ocidHash": (event.ocid_hash, ocid_hash(fields.ocid)),
-            "digest": (event.digest, fields.digest),
-            "blockHash": (event.block_hash, block_hash),
-        }
-        for name, (stated, expected) in own.items():
-            if stated != expected:
-                problem(
-                    AuditCode.EVENT_INCONSISTENT,
-                    name,
-                    hex32(expected),
-                    f"the event says {hex32(stated)}, its own fields (or the block) give {hex32(expected)}",
-                )
-        try:
-            recovered = notice_signer(
-                fields, event.seal, chain_id=self.chain_id, contract=self.ledger.address
-            )
-        except SealError as exc:
-            problem(AuditCode.EVENT_SEAL_INVALID, "seal", event.signer, f"the seal is unusable: {exc}")
-        else:
-            if recovered != event.signer:
-                problem(
-                    AuditCode.EVENT_SEAL_INVALID,
-                    "signer",
-                    event.signer,
-                    f"the seal recovers to {recovered}, not to the signer {event.signer} the event names",
-                )
-        tenure = self.keys.get(event.signer)
-        if tenure is None or tenure.agency != event.agency:
-            problem(
-                AuditCode.EVENT_SEAL_INVALID,
-                "agency",
-                event.agency,
-                f"{event.signer} was never a seal key of agency {event.agency}",
-            )
-        elif not tenure.valid_at((event.block_number, event.log_index)):
-            problem(
-                AuditCode.EVENT_SEAL_INVALID,
-                "signer",
-                event.signer,
-                f"{event.signer} was not an active seal key at block {event.block_number}",
-            )
-        return RebuiltRecord(event, timestamp, self.agency_names.get(event.agency), tuple(problems))
-
-
-def chain_head(ledger: Ledger) -> int:
-    """The number of the chain's latest block: what the audit reads up to."""
-    try:
-        return int(ledger.w3.eth.block_number)
-    except requests.exceptions.ConnectionError as exc:
-        raise NetworkError(f"cannot reach the chain: {exc}") from exc
-
-
-def rebuild_records(ledger: Ledger, *, head: int | None = None) -> Iterator[RebuiltRecord]:
-    """Every notice record, rebuilt from the chain's events alone, in chain order."""
-    rebuilder = Rebuilder(ledger)
-    last = chain_head(ledger) if head is None else head
-    for _low, _high, events in rebuilder.windows(head=last):
-        for event in events:
-            yield rebuilder.rebuild(event)
-
-
-# ---------------------------------------------------------------- comparing values
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        flat: dict[str, Any] = {}
-        for key, item in value.items():
-            flat.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: value}
-
-
-def _same(stated: Any, expected: Any) -> bool:
-    """Equal, with hexadecimal text compared without regard to case."""
-    if isinstance(stated, str) and isinstance(expected, str) and expected.startswith("0x"):
-        return stated.lower() == expected.lower()
-    return type(stated) is type(expected) and bool(stated == expected)
-
-
-def _differences(stated: dict[str, Any], expected: dict[str, Any]) -> Iterator[tuple[str, Any, Any]]:
-    for name in sorted(set(stated) | set(expected)):
-        if not _same(stated.get(name), expected.get(name)):
-            yield name, stated.get(name), expected.get(name)
+# ---------------------------------------------------------------- the audit
 
 
 def _where(record: RebuiltRecord) -> str:
     event = record.event
     return f"anchored in block {event.block_number}, tx {hex32(event.tx_hash)}"
-
-
-# ---------------------------------------------------------------- the audit
 
 
 class StoreAudit:
@@ -374,7 +99,7 @@ class StoreAudit:
 
     def _run(self) -> Iterator[Discrepancy]:
         rebuilder = Rebuilder(self.ledger)
-        head = chain_head(self.ledger)
+        head = self.ledger.head()
         first = self.ledger.deployment.block_number
         for low, high, events in rebuilder.windows(head=head):
             seen: set[str] = set()
@@ -465,13 +190,13 @@ class StoreAudit:
             "block_hash": row.block_hash,
         }
         expected_columns = {
-            "ocid": expected["notice"]["ocid"],
-            "release_id": expected["notice"]["release_id"],
-            "tx_hash": expected["anchor"]["tx_hash"],
-            "block_number": expected["anchor"]["block_number"],
-            "block_hash": expected["anchor"]["block_hash"],
+            "ocid": expected.fields.ocid,
+            "release_id": expected.fields.release_id,
+            "tx_hash": expected.anchor.tx_hash,
+            "block_number": expected.anchor.block_number,
+            "block_hash": expected.anchor.block_hash,
         }
-        for name, stated, wanted in _differences(columns, expected_columns):
+        for name, stated, wanted in differences(columns, expected_columns):
             yield Discrepancy(AuditCode.RECEIPT_MISMATCH, "receipts", row.digest, name, stated, wanted)
         body = _receipt_body(row)
         if body is None:
@@ -479,14 +204,14 @@ class StoreAudit:
                 AuditCode.RECEIPT_UNREADABLE, "receipts", row.digest, "body", row.body[:200], None
             )
             return
-        wanted_body = _flatten(expected)
-        stated_body = _flatten(body)
+        wanted_body = flatten(expected.to_json())
+        stated_body = flatten(body)
         if wanted_body.get("seal.agency_name") is None:
             stated_body.pop(
                 "seal.agency_name", None
             )  # the chain's agency name is unknown: nothing to compare
             wanted_body.pop("seal.agency_name", None)
-        for name, stated, wanted in _differences(stated_body, wanted_body):
+        for name, stated, wanted in differences(stated_body, wanted_body):
             yield Discrepancy(
                 AuditCode.RECEIPT_MISMATCH, "receipts", row.digest, f"body.{name}", stated, wanted
             )
@@ -495,14 +220,14 @@ class StoreAudit:
         fields = record.event.fields
         stated = {"ocid": row.ocid, "release_id": row.release_id, "stage": row.stage}
         wanted = {"ocid": fields.ocid, "release_id": fields.release_id, "stage": fields.stage}
-        for name, value, expected in _differences(stated, wanted):
+        for name, value, expected in differences(stated, wanted):
             yield Discrepancy(AuditCode.NOTICE_MISMATCH, "notices", row.digest, name, value, expected)
 
     def _compare_outbox(self, record: RebuiltRecord, row: OutboxRowView) -> Iterator[Discrepancy]:
         fields = record.event.fields
         stated = {"ocid": row.ocid, "release_id": row.release_id}
         wanted = {"ocid": fields.ocid, "release_id": fields.release_id}
-        for name, value, expected in _differences(stated, wanted):
+        for name, value, expected in differences(stated, wanted):
             yield Discrepancy(AuditCode.OUTBOX_MISMATCH, "outbox", str(row.id), name, value, expected)
 
     # ------------------------------------------------------------ step 3

@@ -14,15 +14,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-
+from backend.chain.connect import chain_id_of
 from backend.chain.deployment import Deployment
 from backend.errors import DeploymentMismatchError, TenderledgerError
 from backend.redaction import database_url_secrets, scrub, url_secrets
 from backend.service.context import Backend
-from backend.store.models import OutboxRow
-from backend.store.states import OPEN_STATUSES
+from backend.store import OPEN_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +87,7 @@ def _check_chain(backend: Backend) -> ChainHealth:
         return ChainHealth(False, None, None, None, "no usable deployment file")
     expected, address = deployment.chain_id, deployment.ledger
     try:
-        chain_id = int(backend.w3.eth.chain_id)
+        chain_id = chain_id_of(backend.w3)
     except Exception as exc:  # any transport failure means the same thing here
         log.warning("health: cannot reach the chain: %s", _one_line(exc, backend))
         return ChainHealth(False, None, expected, address, "cannot reach the chain")
@@ -109,14 +106,11 @@ def _check_chain(backend: Backend) -> ChainHealth:
 
 def _check_store(backend: Backend) -> StoreHealth:
     try:
-        with backend.store.session() as session:
-            backlog = session.scalar(
-                select(func.count()).select_from(OutboxRow).where(OutboxRow.status.in_(BACKLOG_STATUSES))
-            )
-    except (TenderledgerError, SQLAlchemyError, OSError) as exc:
+        backlog = backend.store.count_outbox(BACKLOG_STATUSES)
+    except (TenderledgerError, OSError) as exc:
         log.warning("health: cannot query the evidence store: %s", _one_line(exc, backend))
         return StoreHealth(False, None, "cannot query the evidence store")
-    return StoreHealth(True, int(backlog or 0), None)
+    return StoreHealth(True, backlog, None)
 
 
 def _one_line(exc: BaseException, backend: Backend) -> str:

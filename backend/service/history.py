@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.chain.ledger import Ledger
+from backend.chain.views import LedgerViews
 from backend.core.jsontext import parse_json
 from backend.core.notice import parse_notices
 from backend.core.ocid import ocid_prefix
@@ -21,9 +21,10 @@ from backend.core.receipt import hex32
 from backend.core.redflags import RedFlag, TimelineEntry, red_flags
 from backend.core.seal import ocid_hash
 from backend.core.stages import Stage
+from backend.core.work import NoticeWork, work_of
 from backend.service.context import Backend
 from backend.store import EvidenceStore, OutboxEntry
-from backend.store.states import OutboxStatus, WorkKind
+from backend.store.outbox import OutboxStatus, WorkKind
 
 
 @dataclass
@@ -98,14 +99,14 @@ def _stored_release(store: EvidenceStore | None, digest: bytes) -> Any | None:
 
 def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None) -> ProcessHistory:
     """The timeline of ``ocid`` in ledger order, enriched from the evidence store when present."""
-    ledger = backend.ledger
+    ledger = backend.views
     names = ledger.agency_names()
     entries: list[HistoryEntry] = []
     timeline: list[TimelineEntry] = []
     block_times: dict[int, int] = {}
     for event in ledger.notice_events(ocid_hash=ocid_hash(ocid)):
         if event.block_number not in block_times:
-            block_times[event.block_number] = int(ledger.w3.eth.get_block(event.block_number)["timestamp"])
+            block_times[event.block_number] = ledger.block_header(event.block_number)[1]
         when = block_times[event.block_number]
         stage = Stage(event.fields.stage)
         entries.append(
@@ -141,20 +142,22 @@ def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None)
     if store is not None:
         owner, refusals = _own_refusals(ledger, store, ocid)
         for entry in refusals:
-            fields = entry.payload["fields"]
-            stage = Stage(int(fields["stage"]))
+            item = work_of(entry.kind, entry.payload)
+            assert isinstance(item, NoticeWork)  # refusals of batch roots are not a process's
+            fields = item.fields
+            stage = Stage(fields.stage)
             entries.append(
                 HistoryEntry(
                     release_id=entry.release_id,
                     stage=stage,
-                    digest=fields["digest"],
+                    digest=hex32(fields.digest),
                     block_number=None,
                     block_timestamp=None,
                     tx_hash=None,
                     agency=owner,
                     agency_name=names.get(owner),
                     signer=None,
-                    deadline=int(fields["deadline"]),
+                    deadline=fields.deadline,
                     status="refused",
                     error=entry.error_name,
                 )
@@ -165,7 +168,7 @@ def process_history(backend: Backend, ocid: str, *, store: EvidenceStore | None)
     return ProcessHistory(ocid=ocid, entries=entries, flags=red_flags(timeline))
 
 
-def process_owner(ledger: Ledger, ocid: str) -> int:
+def process_owner(ledger: LedgerViews, ocid: str) -> int:
     """The agency a process belongs to: the one the chain bound it to, else the one its ocid prefix
     is reserved for; 0 when neither."""
     bound = ledger.process(ocid_hash(ocid)).agency
@@ -180,7 +183,7 @@ def process_owner(ledger: Ledger, ocid: str) -> int:
         return 0
 
 
-def _own_refusals(ledger: Ledger, store: EvidenceStore, ocid: str) -> tuple[int, list[OutboxEntry]]:
+def _own_refusals(ledger: LedgerViews, store: EvidenceStore, ocid: str) -> tuple[int, list[OutboxEntry]]:
     """The process's agency, and the refused submissions of ``ocid`` sealed with a key the chain
     assigns to it."""
     refused = [
@@ -194,7 +197,7 @@ def _own_refusals(ledger: Ledger, store: EvidenceStore, ocid: str) -> tuple[int,
     key_agencies: dict[str, int] = {}
     own = []
     for entry in refused:
-        signer = str(entry.payload.get("signer") or "")
+        signer = work_of(entry.kind, entry.payload).signer
         if signer and signer not in key_agencies:
             key_agencies[signer] = ledger.seal_key(signer).agency
         if key_agencies.get(signer, 0) == owner:

@@ -6,7 +6,7 @@ key and, in tests, through an in-process EVM that is not thread-safe. So:
 1. Durable first. The notice bytes and a sealed outbox row are committed before
    anything is sent (``AnchorService.keep`` and ``enqueue``). Concurrent requests
    take turns for this step, so they never race each other in the store.
-2. One sender. A single worker thread runs the Dispatcher: the relayer's nonces
+2. One sender. A single worker thread runs the outbox (``service.outbox``): the relayer's nonces
    come from one counter and cannot clash.
 3. One transaction per notice. Work is keyed by (agency, notice digest): the outbox
    holds one row per agency and digest, and every request of an agency for a digest
@@ -14,7 +14,7 @@ key and, in tests, through an in-process EVM that is not thread-safe. So:
    one receipt.
 4. Tenants apart. An agency's submission is settled only by its own anchor: the same
    bytes another agency anchored come back refused (``ProcessOfOtherAgency``), never
-   with the other agency's receipt (see ``dispatch``).
+   with the other agency's receipt (see ``settlement``).
 
 A request waits for its notices up to a limit; past it the caller is told the work
 is pending and the worker carries on, retrying with a growing delay while the chain
@@ -27,8 +27,8 @@ them again every ``FINALITY_POLL_S`` seconds, also when nobody submits anything:
 old enough become final, and a notice whose block a reorg (or a node restored from
 older state) took away goes back to pending and is anchored again.
 
-Every thread's chain access goes through :func:`serialize_chain_access`: one lock
-held around each JSON-RPC request, so reads can interleave with a slow send.
+Every thread's chain access goes through ``chain.lock.serialize_chain_access``: one
+lock held around each JSON-RPC request, so reads can interleave with a slow send.
 """
 
 from __future__ import annotations
@@ -38,23 +38,20 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import requests
-from web3 import Web3
-from web3.middleware.base import Web3Middleware
-from web3.types import MakeBatchRequestFn, MakeRequestFn, RPCEndpoint, RPCResponse
 
-from backend.core.receipt import hex32, receipt_of_event
+from backend.core.receipt import Receipt, hex32, receipt_of_event
 from backend.core.records import AnchoredEvent
 from backend.core.seal import notice_key
 from backend.errors import NetworkError, TenderledgerError
 from backend.service.anchoring import AnchorResult, AnchorService, Outcome
 from backend.service.context import Backend
-from backend.service.dispatch import Dispatcher
 from backend.service.intake import InputProblem, Intake
+from backend.service.outbox import OutboxRunner
 from backend.store import OutboxEntry, OutboxKey
-from backend.store.states import OPEN_STATUSES, OutboxStatus, WorkKind
+from backend.store.outbox import OPEN_STATUSES, OutboxStatus, WorkKind
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,50 +67,8 @@ DIGEST_CONFLICT: Final = "DigestConflict"
 
 RECHECKED_REFUSALS: Final = frozenset({"NoticeAlreadyAnchored"})
 """Refusals that can be wrong: another sender (a CLI run on the same outbox) anchored
-the notice between the Dispatcher's chain lookup and its send. Such a notice is looked
+the notice between the outbox runner's chain lookup and its send. Such a notice is looked
 up once more, which finds its receipt."""
-
-CHAIN_LOCK_MIDDLEWARE: Final = "tenderledger_chain_lock"
-
-_install_lock = threading.Lock()
-
-
-# ---------------------------------------------------------------- chain access from many threads
-
-
-def _serialized_requests(lock: threading.RLock) -> type[Web3Middleware]:
-    """A middleware class holding ``lock`` around each JSON-RPC request (and batch) it passes on."""
-
-    class SerializedRequests(Web3Middleware):
-        def wrap_make_request(self, make_request: MakeRequestFn) -> MakeRequestFn:
-            def serialized(method: RPCEndpoint, params: Any) -> RPCResponse:
-                with lock:
-                    return make_request(method, params)
-
-            return serialized
-
-        def wrap_make_batch_request(self, make_batch_request: MakeBatchRequestFn) -> MakeBatchRequestFn:
-            def serialized(requests_info: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:
-                with lock:
-                    return make_batch_request(requests_info)
-
-            return serialized
-
-    return SerializedRequests
-
-
-def serialize_chain_access(w3: Web3) -> None:
-    """Make ``w3`` safe to share between threads: one request reaches the provider at a time.
-
-    The lock sits innermost, around the provider itself, so middleware that makes
-    requests of its own never waits on itself. Calling this again does nothing.
-    """
-    with _install_lock:
-        if CHAIN_LOCK_MIDDLEWARE not in w3.middleware_onion:
-            w3.middleware_onion.inject(
-                _serialized_requests(threading.RLock()), name=CHAIN_LOCK_MIDDLEWARE, layer=0
-            )
-
 
 # ---------------------------------------------------------------- results
 
@@ -123,7 +78,7 @@ class SubmittedNotice:
     """One notice of a submission, and for a digest conflict the receipt of what the ledger holds."""
 
     result: AnchorResult
-    existing_receipt: dict[str, Any] | None = None
+    existing_receipt: Receipt | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +97,7 @@ class NoticeState:
     status: str
     ocid: str
     release_id: str
-    receipt: dict[str, Any] | None = None
+    receipt: Receipt | None = None
     error: str | None = None
     error_name: str | None = None
 
@@ -299,7 +254,7 @@ class NoticeGateway:
     def _finalize(self) -> None:
         """Receipts deep enough become final; notices whose block left the chain are owed again."""
         try:
-            self._reopen(Dispatcher(self.backend).finalize())
+            self._reopen(OutboxRunner(self.backend).finalize())
         except TenderledgerError as error:
             log.warning("cannot check receipts for finality, will retry: %s", error.diagnostics())
         except Exception:
@@ -332,12 +287,12 @@ class NoticeGateway:
             log.exception("cannot read the outbox for receipts waiting for confirmations")
 
     def _dispatch(self, work: set[OutboxKey]) -> bool:
-        """One Dispatcher run over ``work``; True when everything settled or was requeued on purpose."""
+        """One outbox run over ``work``; True when everything settled or was requeued on purpose."""
         anchored: set[str] = set()
         sent_ok = False
         try:
             entries = self.backend.store.outbox_by_keys(sorted(work))
-            dispatcher = Dispatcher(self.backend)
+            dispatcher = OutboxRunner(self.backend)
             try:
                 # Outbox order is publication order: a tender goes before the award that follows it.
                 dispatcher.run(sorted(entries, key=lambda e: e.id))
@@ -398,8 +353,8 @@ class NoticeGateway:
         store = self.backend.store
         receipt = store.receipt(digest)
         if receipt is not None:
-            notice = receipt["notice"]
-            return NoticeState(digest, "anchored", notice["ocid"], notice["release_id"], receipt=receipt)
+            fields = receipt.fields
+            return NoticeState(digest, "anchored", fields.ocid, fields.release_id, receipt=receipt)
         entries = store.outbox_by_subjects([(WorkKind.NOTICE, digest.hex())])
         if entries:
             # Several agencies may have sent these bytes: one still in the works makes it pending.
@@ -423,7 +378,7 @@ class NoticeGateway:
             digest, "anchored", event.fields.ocid, event.fields.release_id, receipt=self._receipt_of(event)
         )
 
-    def _existing_receipt(self, ocid: str, release_id: str) -> dict[str, Any] | None:
+    def _existing_receipt(self, ocid: str, release_id: str) -> Receipt | None:
         """The receipt of what the ledger holds under (ocid, release id), from the store or the chain."""
         try:
             key = notice_key(ocid, release_id)
@@ -444,15 +399,15 @@ class NoticeGateway:
             )
         return None
 
-    def _receipt_of(self, event: AnchoredEvent) -> dict[str, Any]:
+    def _receipt_of(self, event: AnchoredEvent) -> Receipt:
         ledger = self.backend.ledger
-        block = _on_chain(lambda: ledger.w3.eth.get_block(event.block_number))
+        _hash, timestamp = _on_chain(lambda: ledger.block_header(event.block_number))
         return receipt_of_event(
             event,
             chain_id=ledger.deployment.chain_id,
             ledger=ledger.address,
             agency_name=_on_chain(lambda: ledger.agency_name(event.agency)),
-            block_timestamp=int(block["timestamp"]),
+            block_timestamp=timestamp,
         )
 
 

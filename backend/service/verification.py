@@ -18,17 +18,16 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
-from backend.chain.reader import LedgerReader
 from backend.core.jsontext import parse_json
 from backend.core.ocid import normalize_ocid_prefix, ocid_prefix
 from backend.core.pointer import resolve_pointer
 from backend.core.receipt import hex32
 from backend.core.records import AnchoredEvent, LedgerBatch, SealKeyTenure
-from backend.core.seal import ocid_hash
+from backend.core.seal import ocid_hash, sealed_fields
 from backend.core.stages import Stage
 from backend.core.verdict import (
     Anchor,
@@ -42,7 +41,6 @@ from backend.core.verdict import (
     authoritative,
     judge,
 )
-from backend.service.anchoring import sealed_fields
 from backend.service.bulk import paused_gc
 from backend.service.context import Backend
 from backend.service.intake import Intake, read_bytes
@@ -50,7 +48,6 @@ from backend.store import EvidenceStore
 from backend.store.manifests import ManifestMember, ManifestStore, manifest_matches
 
 CHUNK = 512
-KEY_POSITION, PROCESS_POSITION, DIGEST_POSITION = 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -127,8 +124,8 @@ class _BatchRoot:
 class VerifyService:
     def __init__(self, backend: Backend, *, store: EvidenceStore | None = None) -> None:
         self.backend = backend
-        self.ledger = backend.ledger
-        self.reader = LedgerReader(self.ledger)
+        # The ledger's read side: over HTTP it needs no web3, so verifying starts at once.
+        self.ledger = backend.views
         self.store = store
         self.manifests = ManifestStore(store) if store is not None else None
         self._tenures: dict[str, SealKeyTenure] | None = None
@@ -167,9 +164,9 @@ class VerifyService:
     def _verify_chunk(self, chunk: Sequence[Subject]) -> list[Verdict]:
         facts_list, notes = self._resolve_documents(chunk)
         keys = [f.key for f in facts_list]
-        records = self.reader.records_by_key(keys)
+        records = self.ledger.records_by_key(keys)
         ocid_hashes = sorted({ocid_hash(f.ocid) for f in facts_list if f.ocid})
-        process_events = self.reader.notice_events(position=PROCESS_POSITION, values=ocid_hashes)
+        process_events = self.ledger.notice_events_for_processes(ocid_hashes)
         events_by_key: dict[bytes, list[AnchoredEvent]] = defaultdict(list)
         events_by_process: dict[bytes, list[AnchoredEvent]] = defaultdict(list)
         for event in process_events:
@@ -232,7 +229,7 @@ class VerifyService:
         digests = [s.facts.digest for s in chunk if s.by_digest]
         found: dict[bytes, list[tuple[Position3, str, str, str]]] = defaultdict(list)
         if digests:
-            for event in self.reader.notice_events(position=DIGEST_POSITION, values=digests):
+            for event in self.ledger.notice_events_for_digests(digests):
                 found[event.digest].append(
                     (
                         (event.block_number, event.log_index, -1),
@@ -260,16 +257,7 @@ class VerifyService:
             anchored = sorted(found.get(facts.digest, [])) if subject.by_digest else []
             if anchored:
                 _, ocid, release_id, _agency = anchored[0]
-                facts = NoticeFacts(
-                    file=facts.file,
-                    ocid=ocid,
-                    release_id=release_id,
-                    stage=facts.stage,
-                    digest=facts.digest,
-                    previous=facts.previous,
-                    deadline=facts.deadline,
-                    release=facts.release,
-                )
+                facts = replace(facts, ocid=ocid, release_id=release_id)
                 extra = [
                     f"the same file is also anchored for process {other_ocid} by {agency}"
                     for _, other_ocid, _, agency in anchored[1:]

@@ -19,7 +19,7 @@ def test_a_batch_manifest_is_served_and_re_hashes_to_its_anchored_root(api: ApiE
         paths.append(path)
     results = AnchorService(api.backend).anchor(read_paths(paths), agency=AGENCY, batch=True)
     assert {r.outcome for r in results} == {Outcome.ANCHORED}
-    root = str(results[0].receipt["batch"]["root"])  # type: ignore[index]
+    root = str(results[0].receipt.to_json()["batch"]["root"])  # type: ignore[union-attr]
 
     response = api.client.get(f"/batches/{root}")
     conforms(api.client, response, path="/batches/{root}", method="get")

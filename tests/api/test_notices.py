@@ -10,13 +10,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from backend.api import create_app
-from backend.chain.revert import ADVICE
 from backend.core.digest import release_digest
 from backend.core.receipt import check_receipt_offline
 from backend.core.seal import notice_key
 from backend.service.anchoring import AnchorService
 from backend.service.context import Backend
 from backend.service.intake import Intake, read_bytes
+from backend.service.messages import ADVICE
 from tests.api.conftest import AGENCY, ApiEnv, conforms, gated_chain, is_problem, release, serving
 
 OCID = "ocds-213czf-000-00001"
@@ -304,6 +304,6 @@ def _anchor_elsewhere(api: ApiEnv, body: dict[str, Any], tmp_path: Path) -> dict
             intake, agency=AGENCY
         )
         assert result.receipt is not None
-        return result.receipt
+        return result.receipt.to_json()
     finally:
         other_store.close()

@@ -11,6 +11,7 @@ import pytest
 
 from backend.chain.devnet import Engine, ManagedDevnet
 from tests.chain.test_devnet import run_cli
+from tests.test_command_line import heavy_in, modules_in
 
 REQUIRED_FIELDS = {
     "file",
@@ -69,6 +70,20 @@ def test_verify_json_contract_on_real_releases(home: Path, releases: Path) -> No
     assert single_status == 0
     assert single["agency"] == "UK Contracts Finder"
     assert isinstance(single["block_number"], int) and str(single["tx_hash"]).startswith("0x")
+
+
+def test_verify_reaches_the_devnet_without_the_chain_or_key_libraries(home: Path, releases: Path) -> None:
+    _status, lines = verify_json(home, releases)
+    good = next(Path(str(line["file"]).partition("#")[0]) for line in lines if line["status"] == "anchored")
+
+    done = run_cli(home, "verify", "--json", str(good), env={"PYTHONPROFILEIMPORTTIME": "1"})
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["status"] == "anchored"
+    modules = modules_in(done.stderr)
+    assert "backend.chain.views" in modules, "the report lists what was imported"
+    heavy = heavy_in(modules)
+    assert not heavy, f"a one-notice verify imported {heavy[:5]}"
 
 
 def test_one_character_changed_in_a_real_release_is_caught(

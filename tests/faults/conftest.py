@@ -38,22 +38,22 @@ from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 from web3 import Web3
 
-from backend.chain import calldata
 from backend.chain.connect import web3_for
 from backend.chain.deployment import Deployment
 from backend.chain.devnet import Engine, ManagedDevnet, dev_account, rpc_request
-from backend.chain.ledger import Ledger, deploy_ledger
-from backend.chain.reader import decode_notice_anchored
+from backend.chain.ledger import Ledger
+from backend.chain.logs import TOPIC_NOTICE_ANCHORED, decode_notice_anchored
 from backend.chain.sender import TransactionSender
 from backend.core.records import AnchoredEvent
 from backend.core.seal import notice_key
 from backend.errors import ChainError
-from backend.keys import create_agency_keystore
 from backend.service.anchoring import AnchorResult, AnchorService
 from backend.service.audit import StoreAudit
 from backend.service.context import Backend
-from backend.service.dispatch import Dispatcher, DispatchReport
+from backend.service.governance import deploy_for
 from backend.service.intake import Intake, read_paths
+from backend.service.outbox import OutboxRunner
+from backend.service.settlement import RunReport
 from backend.service.verification import VerifyService, subjects_of
 from backend.settings import Settings
 from backend.store import EvidenceStore, OutboxEntry
@@ -166,7 +166,7 @@ class FaultChain:
                 "address": self.deployment.ledger,
                 "fromBlock": hex(self.deployment.block_number),
                 "toBlock": "latest",
-                "topics": ["0x" + calldata.TOPIC_NOTICE_ANCHORED.hex()],
+                "topics": ["0x" + TOPIC_NOTICE_ANCHORED.hex()],
             },
         )
         return [decode_notice_anchored(log) for log in logs if not log.get("removed")]
@@ -187,23 +187,17 @@ def _deploy(home: Path, *, state_interval: int | None) -> FaultChain:
     devnet = ManagedDevnet(home, Engine.ANVIL, state_interval=state_interval)
     info = devnet.start()
     w3 = web3_for(info.rpc_url)
-    governance = TransactionSender(w3, dev_account(0))
-    deployment = deploy_ledger(
-        w3, governance, relayers=[dev_account(1).address], admin_delay=0, rpc_url=info.rpc_url
-    )
     settings = Settings(home=home, key_password=SecretStr(PASSWORD), keystore_scrypt_n=1024)
-    deployment.save(settings.deployment_path)
-    ledger = Ledger(w3, deployment)
-    agency_id = ledger.register_agency(governance, AGENCY)
-    key = create_agency_keystore(settings, AGENCY)
-    ledger.add_seal_key(governance, agency_id, key.address)
+    governance = deploy_for(settings, w3, admin_delay=0, rpc_url=info.rpc_url)
+    agency_id, key = governance.enroll(settings, AGENCY)
+    deployment = governance.deployment
     return FaultChain(
         home=home,
         devnet=devnet,
         rpc_url=info.rpc_url,
         w3=w3,
         deployment=deployment,
-        governance=governance,
+        governance=governance.sender,
         agency_id=agency_id,
         agency_key=key,
     )
@@ -305,10 +299,10 @@ def assert_in_publication_order(chain: FaultChain, store: EvidenceStore) -> None
 
 @dataclass
 class Anchoring:
-    """What :func:`anchor` did: one result per notice, and the dispatcher's report."""
+    """What :func:`anchor` did: one result per notice, and the runner's report."""
 
     results: list[AnchorResult]
-    report: DispatchReport
+    report: RunReport
 
     @property
     def outcomes(self) -> dict[str, int]:
@@ -328,17 +322,17 @@ def dispatch(
     intake: Intake,
     entries: Sequence[OutboxEntry],
     *,
-    tap: Callable[[Dispatcher], None] | None = None,
+    tap: Callable[[OutboxRunner], None] | None = None,
     **options: Any,
 ) -> Anchoring:
-    """Run a Dispatcher with ``options`` (group size, window, stall) over ``entries``.
+    """Run a OutboxRunner with ``options`` (group size, window, stall) over ``entries``.
 
-    ``tap`` sees the dispatcher before it runs (to wrap its JSON-RPC client, say).
+    ``tap`` sees the runner before it runs (to wrap its JSON-RPC client, say).
     """
-    dispatcher = Dispatcher(backend, **options)
+    runner = OutboxRunner(backend, **options)
     if tap is not None:
-        tap(dispatcher)
-    report = dispatcher.run(entries)
+        tap(runner)
+    report = runner.run(entries)
     results = AnchorService(backend).results(
         intake,
         intake.notices,
@@ -355,24 +349,24 @@ def anchor(
     folder: Path,
     *,
     agency: str = AGENCY,
-    tap: Callable[[Dispatcher], None] | None = None,
+    tap: Callable[[OutboxRunner], None] | None = None,
     **options: Any,
 ) -> Anchoring:
-    """``AnchorService.anchor`` with the Dispatcher's knobs exposed (schema validation left out)."""
+    """``AnchorService.anchor`` with the OutboxRunner's knobs exposed (schema validation left out)."""
     intake, entries = enqueue(backend, folder, agency=agency)
     return dispatch(backend, intake, entries, tap=tap, **options)
 
 
-def on_send(dispatcher: Dispatcher, hook: Callable[[str, Callable[[], str]], str]) -> None:
-    """Route the dispatcher's ``eth_sendRawTransaction`` calls through ``hook(raw_tx, send)``."""
-    call = dispatcher.rpc.call
+def on_send(runner: OutboxRunner, hook: Callable[[str, Callable[[], str]], str]) -> None:
+    """Route the runner's ``eth_sendRawTransaction`` calls through ``hook(raw_tx, send)``."""
+    call = runner.rpc.call
 
     def intercepted(method: str, params: Sequence[Any]) -> Any:
         if method != "eth_sendRawTransaction":
             return call(method, params)
         return hook(params[0], lambda: call(method, params))
 
-    dispatcher.rpc.call = intercepted  # type: ignore[method-assign]
+    runner.rpc.call = intercepted  # type: ignore[method-assign]
 
 
 def relayer_transfer(chain: FaultChain, *, nonce: int, gas_price: int) -> str:
@@ -397,12 +391,13 @@ def relayer_transfer(chain: FaultChain, *, nonce: int, gas_price: int) -> str:
 
 
 def cli_command(*args: str, tune: dict[str, float] | None = None) -> list[str]:
-    """``python -m backend ARGS``, or with dispatcher constants tuned (shorter stalls and backoff)."""
+    """``python -m backend ARGS``, or with runner constants tuned (shorter stalls and backoff)."""
     if not tune:
         return [sys.executable, "-m", "backend", *args]
     code = (
-        "import sys, json; import backend.service.dispatch as d\n"
-        f"for k, v in json.loads({json.dumps(json.dumps(tune))}).items(): setattr(d, k, v)\n"
+        "import sys, json; import backend.service.outbox as o, backend.chain.relayer as r\n"
+        f"for k, v in json.loads({json.dumps(json.dumps(tune))}).items():\n"
+        "    setattr(r if hasattr(r, k) else o, k, v)\n"
         "from backend.cli import main; sys.argv[0] = 'tenderledger'; main()"
     )
     return [sys.executable, "-c", code, *args]

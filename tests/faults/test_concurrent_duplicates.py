@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from backend.chain.lock import serialize_chain_access
 from backend.core.receipt import check_receipt_offline
 from backend.service.anchoring import Outcome
 from backend.service.intake import read_paths
-from backend.service.submission import NoticeGateway, Submission, serialize_chain_access
+from backend.service.submission import NoticeGateway, Submission
 from tests.faults.conftest import AGENCY, Expected, FaultChain, Miner, assert_promises
 
 pytestmark = [pytest.mark.anvil, pytest.mark.timeout(120)]

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-import backend.service.dispatch as dispatch_module
-from backend.service.dispatch import Dispatcher
+import backend.chain.relayer as relayer_module
+from backend.chain.relayer import Retry
+from backend.service.outbox import OutboxRunner
 from backend.store import EvidenceStore
 from tests.faults.conftest import (
     AGENCY,
@@ -54,21 +55,21 @@ GIVE_UP_SOON = {"BACKOFF_START_S": 0.02, "BACKOFF_MAX_S": 0.05, "NETWORK_RETRIES
 
 @pytest.fixture
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The dispatcher's backoff shortened, and every delay it waits recorded."""
+    """The relayer's backoff shortened, and every delay it waits recorded."""
     for name, value in FAST_BACKOFF.items():
-        monkeypatch.setattr(dispatch_module, name, value)
+        monkeypatch.setattr(relayer_module, name, value)
     delays: list[float] = []
-    sleep = Dispatcher._sleep
+    sleep = Retry.sleep
 
-    def recorded(attempt: int, error: BaseException) -> None:
-        delays.append(min(dispatch_module.BACKOFF_MAX_S, dispatch_module.BACKOFF_START_S * 2**attempt))
-        sleep(attempt, error)
+    def recorded(retry: Retry, attempt: int) -> None:
+        delays.append(min(relayer_module.BACKOFF_MAX_S, relayer_module.BACKOFF_START_S * 2**attempt))
+        sleep(retry, attempt)
 
-    monkeypatch.setattr(Dispatcher, "_sleep", staticmethod(recorded))
+    monkeypatch.setattr(Retry, "sleep", recorded)
     return delays
 
 
-def _on_nth_send(nth: int, action: Callable[[], None]) -> Callable[[Dispatcher], None]:
+def _on_nth_send(nth: int, action: Callable[[], None]) -> Callable[[OutboxRunner], None]:
     sends = [0]
 
     def hook(raw_tx: str, send: Callable[[], str]) -> str:
@@ -77,7 +78,7 @@ def _on_nth_send(nth: int, action: Callable[[], None]) -> Callable[[Dispatcher],
             action()
         return send()
 
-    return lambda dispatcher: on_send(dispatcher, hook)
+    return lambda runner: on_send(runner, hook)
 
 
 def test_pending_work_waits_with_bounded_backoff_while_the_node_is_down_and_finishes_after(
@@ -127,9 +128,9 @@ def test_a_node_restarted_from_an_older_state_gets_the_lost_transactions_again_i
     snapshot_then_restore = _on_nth_send(4, snapshot)
     restore_later = _on_nth_send(12, restore)
 
-    def tap(dispatcher: Dispatcher) -> None:
-        snapshot_then_restore(dispatcher)
-        restore_later(dispatcher)
+    def tap(runner: OutboxRunner) -> None:
+        snapshot_then_restore(runner)
+        restore_later(runner)
 
     with RpcTap(lambda: chain.rpc_url) as proxy:
         backend = chain.backend(via=proxy.url)

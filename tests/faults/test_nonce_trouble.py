@@ -1,7 +1,7 @@
 """Nonce trouble: a transaction the node dropped, and the relayer's nonce used by another sender.
 
 Anvil runs without automine here and a miner thread makes a block every 0.1 s, so that
-transactions wait in the pool as they do on a chain with block times. The dispatcher
+transactions wait in the pool as they do on a chain with block times. The runner
 pipelines small groups (8 notices, 4 transactions in flight) so that a run has ten
 transactions and the trouble hits one in the middle. ``stall_s`` is short so that the
 repair starts soon after the trouble.
@@ -16,7 +16,7 @@ import pytest
 
 from backend.chain.devnet import dev_account
 from backend.errors import NetworkError
-from backend.service.dispatch import Dispatcher
+from backend.service.outbox import OutboxRunner
 from tests.faults.conftest import (
     Expected,
     FaultChain,
@@ -61,8 +61,8 @@ def test_a_dropped_transaction_is_broadcast_again_and_the_rest_land_in_order(
                     dropped.append(tx_hash)
                 return tx_hash
 
-        def tap(dispatcher: Dispatcher) -> None:
-            on_send(dispatcher, drop_the_second)
+        def tap(runner: OutboxRunner) -> None:
+            on_send(runner, drop_the_second)
 
         done = anchor(backend, folder, tap=tap, **OPTIONS)
 
@@ -87,12 +87,12 @@ def test_a_nonce_taken_by_another_sender_before_the_broadcast_is_signed_again_in
     taken: list[str] = []
 
     def another_sender_first(raw_tx: str, send: Callable[[], str]) -> str:
-        if not taken:  # the same key, used elsewhere, takes the nonce the dispatcher just signed with
+        if not taken:  # the same key, used elsewhere, takes the nonce the runner just signed with
             taken.append(relayer_transfer(chain, nonce=start, gas_price=chain.w3.eth.gas_price))
         return send()
 
-    def tap(dispatcher: Dispatcher) -> None:
-        on_send(dispatcher, another_sender_first)
+    def tap(runner: OutboxRunner) -> None:
+        on_send(runner, another_sender_first)
 
     done = anchor(backend, folder, tap=tap, **OPTIONS)
 
@@ -125,8 +125,8 @@ def test_a_transaction_replaced_in_the_pool_by_another_sender_is_detected_and_it
                     replaced.append(relayer_transfer(chain, nonce=start + 1, gas_price=price))
                 return tx_hash
 
-        def tap(dispatcher: Dispatcher) -> None:
-            on_send(dispatcher, replace_the_second)
+        def tap(runner: OutboxRunner) -> None:
+            on_send(runner, replace_the_second)
 
         done = anchor(backend, folder, tap=tap, **OPTIONS)
 

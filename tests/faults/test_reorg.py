@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 import backend.service.submission as submission_module
+from backend.chain.lock import serialize_chain_access
 from backend.core.receipt import hex32
 from backend.service.anchoring import AnchorService, Outcome
 from backend.service.audit import StoreAudit
-from backend.service.dispatch import Dispatcher
 from backend.service.intake import read_paths
-from backend.service.submission import NoticeGateway, serialize_chain_access
+from backend.service.outbox import OutboxRunner
+from backend.service.submission import NoticeGateway
 from backend.service.verification import VerifyService, subjects_of
 from backend.store import EvidenceStore
 from tests.faults.conftest import (
@@ -81,7 +82,7 @@ def test_receipts_are_final_only_after_n_confirmations_and_a_reorg_of_two_blocks
     _assert_final_exactly_after_n_blocks(chain, backend.store)
 
     chain.mine(CONFIRMATIONS)
-    Dispatcher(backend).finalize()
+    OutboxRunner(backend).finalize()
     _assert_final_exactly_after_n_blocks(chain, backend.store)
     assert set(counts([s for _, s in _finality(chain, backend.store).values()])) == {"final"}
     assert_promises(chain, Expected.of(folder))
@@ -94,7 +95,7 @@ def test_a_reorg_that_moves_the_transaction_to_another_block_moves_the_receipts_
     backend = chain.backend(confirmations=CONFIRMATIONS)
     first = anchor(backend, folder, group_size=GROUP)
     assert first.outcomes == {"anchored": GROUP}
-    (receipt,) = {r.receipt["anchor"]["tx_hash"]: r.receipt for r in first.results if r.receipt}.values()
+    (receipt,) = {r.receipt.anchor.tx_hash: r.receipt.to_json() for r in first.results if r.receipt}.values()
     raw = backend.store.sent_transaction(receipt["anchor"]["tx_hash"])
     nonce = chain.relayer_nonce()
     chain.mine(1)
@@ -110,8 +111,8 @@ def test_a_reorg_that_moves_the_transaction_to_another_block_moves_the_receipts_
     block = chain.rpc("eth_getBlockByNumber", hex(moved), False)
     for result in again.results:
         assert result.receipt is not None
-        assert result.receipt["anchor"]["block_number"] == moved
-        assert result.receipt["anchor"]["block_hash"] == block["hash"]
+        assert result.receipt.to_json()["anchor"]["block_number"] == moved
+        assert result.receipt.to_json()["anchor"]["block_hash"] == block["hash"]
     assert_promises(chain, Expected.of(folder))
 
 
@@ -122,7 +123,7 @@ def test_a_reorg_deeper_than_the_confirmations_is_repaired_when_the_notices_are_
     backend = chain.backend(confirmations=CONFIRMATIONS)
     anchor(backend, folder, group_size=GROUP)
     chain.mine(CONFIRMATIONS)
-    Dispatcher(backend).finalize()
+    OutboxRunner(backend).finalize()
     assert counts([s for _, s in _finality(chain, backend.store).values()]) == {"final": 2}
 
     chain.rpc("anvil_reorg", CONFIRMATIONS + 2, [])  # deeper than N: final receipts name lost blocks

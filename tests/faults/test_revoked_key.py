@@ -5,7 +5,7 @@ is refused by the ledger (``RevokedSealKey``): that is the third promise (nobody
 a registered seal key changes the ledger) holding under a fault. The refusal is reported
 with its decoded error and kept in the outbox as ``refused``; running again does not
 send it again. In a group of 128 with one such notice, that notice is reported and the
-127 others are anchored. The revocation may also land between the dispatcher's
+127 others are anchored. The revocation may also land between the runner's
 simulation and the mining of its transaction: the failed transaction is judged again,
 and refused.
 """
@@ -20,11 +20,12 @@ from eth_account.signers.local import LocalAccount
 
 from backend.chain.devnet import dev_account
 from backend.chain.ledger import Ledger
+from backend.chain.lock import serialize_chain_access
 from backend.keys import create_agency_keystore
 from backend.service.anchoring import AnchorResult, Outcome
-from backend.service.dispatch import Dispatcher
 from backend.service.intake import read_paths
-from backend.service.submission import NoticeGateway, serialize_chain_access
+from backend.service.outbox import OutboxRunner
+from backend.service.submission import NoticeGateway
 from tests.faults.conftest import (
     AGENCY,
     ALL_STATUSES,
@@ -110,7 +111,7 @@ def test_a_group_of_128_with_one_revoked_notice_reports_it_and_anchors_the_127_o
     _revoke(chain, other)
     entries = [*good_entries[:64], *bad_entries, *good_entries[64:]]  # the bad one in the middle
 
-    report = Dispatcher(backend).run(entries)
+    report = OutboxRunner(backend).run(entries)
 
     assert report.anchored == 127
     assert report.refused == 1

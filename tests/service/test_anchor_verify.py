@@ -76,7 +76,7 @@ def test_receipt_that_does_not_match_is_caught_offline(backend: Backend, demo_fi
     (result,) = AnchorService(backend).anchor(read_paths([demo_files["tender"]]), agency=CITY)
     assert result.receipt is not None
     assert check_receipt_offline(result.receipt, digest=b"\x01" * 32) == ["the receipt is for another digest"]
-    forged = json.loads(json.dumps(result.receipt))
+    forged = json.loads(json.dumps(result.receipt.to_json()))
     forged["seal"]["signer"] = "0x" + "11" * 20
     assert any("recovers to" in p for p in check_receipt_offline(forged, digest=unhex(result.digest)))
 
@@ -187,7 +187,7 @@ def test_merkle_batches_anchor_with_proofs_and_verify(backend: Backend, tmp_path
     service = AnchorService(backend)
     results = service.anchor(read_paths(files), agency=NATIONAL, batch=True, batch_size=4)
     assert {r.outcome for r in results} == {Outcome.ANCHORED}
-    roots = {r.receipt["batch"]["root"] for r in results if r.receipt}
+    roots = {r.receipt.to_json()["batch"]["root"] for r in results if r.receipt}
     assert len(roots) == 3, "11 notices in batches of 4 make three roots"
     for result in results:
         assert result.receipt is not None
@@ -202,7 +202,7 @@ def test_merkle_batches_anchor_with_proofs_and_verify(backend: Backend, tmp_path
     blind = verify(auditor_view(backend), files, store=False)
     assert {v.status for v in blind.values()} == {Status.NOT_ANCHORED}
     # A receipt whose proof was altered does not verify.
-    receipt = json.loads(json.dumps(results[0].receipt))
+    receipt = json.loads(json.dumps(results[0].receipt.to_json()))
     receipt["batch"]["proof"]["path"][0] = "00" * 32
     assert check_receipt_offline(receipt, digest=unhex(results[0].digest)) == [
         "the inclusion proof does not lead to the batch root"
@@ -227,7 +227,7 @@ def test_a_merkle_batch_with_one_bad_notice_reports_it_and_anchors_the_rest(
     assert by_file[files[3].name].receipt is None
     anchored = [r for r in results if r.outcome is Outcome.ANCHORED]
     assert len(anchored) == 7
-    assert len({r.receipt["batch"]["root"] for r in anchored if r.receipt}) == 1
+    assert len({r.receipt.to_json()["batch"]["root"] for r in anchored if r.receipt}) == 1
     assert backend.ledger.counts()[1] == 1, "one root for the seven good notices"
     verdicts = verify(backend, files)
     assert verdicts[bad["id"]].status is Status.NOT_ANCHORED

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-import backend.cli.audit as audit_cli
 import backend.service.audit as audit_module
+import backend.service.rebuild as rebuild_module
 import backend.store.scan as scan_module
 from backend.chain.devnet import dev_account
 from backend.chain.ledger import Ledger
@@ -23,9 +23,11 @@ from backend.cli import main
 from backend.core.records import AnchoredEvent
 from backend.demo import scenario
 from backend.service.anchoring import AnchorService, Outcome
-from backend.service.audit import AuditCode, Discrepancy, StoreAudit, key_registry, rebuild_records
+from backend.service.audit import StoreAudit
 from backend.service.context import Backend
+from backend.service.findings import AuditCode, Discrepancy
 from backend.service.intake import read_paths
+from backend.service.rebuild import key_registry, rebuild_records
 from backend.settings import Settings
 from tests.service.conftest import CITY, NATIONAL
 
@@ -99,7 +101,7 @@ def found(discrepancies: list[Discrepancy]) -> set[tuple[str, str, str]]:
 def receipt_body(backend: Backend, digest: str) -> dict[str, Any]:
     receipt = backend.store.receipt(bytes.fromhex(digest))
     assert receipt is not None
-    return receipt
+    return receipt.to_json()
 
 
 # ---------------------------------------------------------------- rebuilding from events
@@ -114,7 +116,7 @@ def test_records_rebuilt_from_events_equal_the_contracts_and_the_stored_receipts
     assert [r.problems for r in rebuilt] == [()] * len(rebuilt)
     for record in rebuilt:
         assert ledger.record_by_key(record.event.key) == record.ledger_record()
-        receipt = record.receipt(chain_id=ledger.deployment.chain_id, ledger=ledger.address)
+        receipt = record.receipt(chain_id=ledger.deployment.chain_id, ledger=ledger.address).to_json()
         assert receipt == receipt_body(backend, record.digest.hex()), "the stored receipt is the rebuilt one"
     assert {r.agency_name for r in rebuilt} == {CITY, NATIONAL}
 
@@ -157,7 +159,7 @@ def test_small_windows_and_pages_give_the_same_audit(
     sql(backend, "UPDATE receipts SET block_number = block_number + 3 WHERE digest = :d", d=tender)
     expected = {(AuditCode.RECEIPT_MISMATCH.value, tender, "block_number")}
     assert found(run_audit(backend)[0]) == expected
-    monkeypatch.setattr(audit_module, "WINDOW_BLOCKS", 1)
+    monkeypatch.setattr(rebuild_module, "WINDOW_BLOCKS", 1)
     monkeypatch.setattr(audit_module, "CHUNK", 1)
     monkeypatch.setattr(scan_module, "PAGE_ROWS", 1)
     discrepancies, audit = run_audit(backend)
@@ -351,7 +353,7 @@ def test_events_a_lying_node_altered_are_caught_by_the_chains_own_checks(
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, backend: Backend, *args: str) -> int:
-    monkeypatch.setattr(audit_cli, "Backend", lambda settings: Backend(settings, w3=backend.w3))
+    monkeypatch.setattr("backend.service.context.Backend", lambda settings: Backend(settings, w3=backend.w3))
     monkeypatch.setattr(sys, "argv", ["tenderledger", "--home", str(backend.settings.home), *args])
     try:
         main()

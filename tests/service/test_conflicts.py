@@ -17,13 +17,14 @@ from backend.core.ocid import ocid_prefix
 from backend.core.verdict import Status
 from backend.demo import scenario
 from backend.service.anchoring import AnchorService, Outcome
-from backend.service.audit import AuditCode, StoreAudit
+from backend.service.audit import StoreAudit
 from backend.service.batches import batch_manifest
 from backend.service.context import Backend
+from backend.service.findings import AuditCode
 from backend.service.intake import read_paths
 from backend.service.verification import VerifyService, document_subject, subjects_of
-from backend.store import OUTBOX
 from backend.store.manifests import MEMBERS
+from backend.store.outbox import OUTBOX
 from tests.service.conftest import CITY, NATIONAL
 
 UK_RELEASE = (
@@ -153,8 +154,8 @@ def test_the_same_document_is_anchored_for_two_processes_and_cannot_be_squatted(
     assert second.outcome is Outcome.ANCHORED
     records = backend.ledger.records_by_key(
         [
-            bytes.fromhex(first.receipt["notice"]["key"][2:]),  # type: ignore[index]
-            bytes.fromhex(second.receipt["notice"]["key"][2:]),  # type: ignore[index]
+            bytes.fromhex(first.receipt.to_json()["notice"]["key"][2:]),  # type: ignore[union-attr]
+            bytes.fromhex(second.receipt.to_json()["notice"]["key"][2:]),  # type: ignore[union-attr]
         ]
     )
     assert [r.agency if r else None for r in records] == [2, 1]
@@ -170,7 +171,7 @@ def test_manifests_are_served_checked_and_audited(backend: Backend, tmp_path: Pa
     paths = [write(tmp_path, f"{step}.json", r) for step, r in scenario.procurement(now).items()]
     results = AnchorService(backend).anchor(read_paths(paths), agency=CITY, batch=True)
     assert {r.outcome for r in results} == {Outcome.ANCHORED}
-    root = bytes.fromhex(results[0].receipt["batch"]["root"][2:])  # type: ignore[index]
+    root = bytes.fromhex(results[0].receipt.to_json()["batch"]["root"][2:])  # type: ignore[union-attr]
     manifest = batch_manifest(backend, root)
     assert manifest is not None and manifest.hashes_to_root and manifest.on_chain is not None
     assert [m.release_id for m in manifest.members] == [r.release_id for r in results]
@@ -220,7 +221,7 @@ def test_a_settled_manifest_without_its_root_on_chain_is_flagged(backend: Backen
     now = int(backend.w3.eth.get_block("latest")["timestamp"])
     paths = [write(tmp_path, f"{step}.json", r) for step, r in scenario.procurement(now).items()]
     results = AnchorService(backend).anchor(read_paths(paths), agency=CITY, batch=True)
-    root = str(results[0].receipt["batch"]["root"])[2:]  # type: ignore[index]
+    root = str(results[0].receipt.to_json()["batch"]["root"])[2:]  # type: ignore[union-attr]
     store = backend.existing_store()
     assert store is not None
     # The store claims another root for the batch, in its manifest and its settled outbox row.
@@ -238,7 +239,7 @@ def test_a_deleted_manifest_is_flagged_and_verification_says_what_it_cannot_see(
     now = int(backend.w3.eth.get_block("latest")["timestamp"])
     paths = [write(tmp_path, f"{step}.json", r) for step, r in scenario.procurement(now).items()]
     results = AnchorService(backend).anchor(read_paths(paths), agency=CITY, batch=True)
-    root = str(results[0].receipt["batch"]["root"])[2:]  # type: ignore[index]
+    root = str(results[0].receipt.to_json()["batch"]["root"])[2:]  # type: ignore[union-attr]
     service = VerifyService(backend, store=backend.existing_store())
     assert service.unseen_batch_roots() == []
     store = backend.existing_store()

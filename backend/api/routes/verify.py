@@ -7,7 +7,7 @@ from typing import Any, Final
 from fastapi import APIRouter
 
 from backend.api.deps import BackendDep, VerifyUpload
-from backend.api.models import Verdict, VerifyReport
+from backend.api.models import VerdictDocument, VerifyReport
 from backend.api.problems import InputProblem, problem_responses
 from backend.service.verification import VerifyService
 
@@ -54,7 +54,7 @@ def verify(upload: VerifyUpload, backend: BackendDep) -> VerifyReport:
     invalid_seal. The chain decides; the evidence store only supplies originals for field diffs."""
     verdicts = list(VerifyService(backend, store=backend.existing_store()).verify(upload.subjects))
     return VerifyReport(
-        verdicts=[Verdict.model_validate(v.to_json()) for v in verdicts],
+        verdicts=[VerdictDocument.model_validate(v.to_json()) for v in verdicts],
         passed=all(v.status.passes for v in verdicts),
         skipped=upload.skipped,
     )
