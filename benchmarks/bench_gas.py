@@ -21,11 +21,11 @@ from eth_account import Account
 
 from backend.chain.connect import web3_for
 from backend.chain.devnet import Engine, ManagedDevnet, advance_time, dev_account
-from backend.chain.ledger import Ledger, deploy_ledger
 from backend.chain.sender import TransactionSender
 from backend.core.merkle import member_leaf, merkle_root
 from backend.core.seal import SealedFields, previous_link, seal_batch, seal_notice
 from backend.core.stages import Stage
+from backend.service.governance import deploy
 
 BATCH_SIZE = 1024
 MULTI_SIZES = (10, 64)
@@ -52,13 +52,11 @@ def measure(engine: Engine = Engine.ANVIL) -> dict[str, Any]:
 
 
 def _measure(w3: Any, engine: Engine) -> dict[str, Any]:
-    governance = TransactionSender(w3, dev_account(0))
     relayer = TransactionSender(w3, dev_account(1))
-    deployment = deploy_ledger(w3, governance, relayers=[relayer.address])
-    ledger = Ledger(w3, deployment)
-    agency = ledger.register_agency(governance, "Gas Measurement Agency")
+    governance = deploy(w3, dev_account(0), relayers=[relayer.address])
+    ledger, deployment = governance.ledger, governance.deployment
     key = Account.create()
-    ledger.add_seal_key(governance, agency, key.address)
+    governance.register("Gas Measurement Agency", key.address)
     chain_id, contract = deployment.chain_id, deployment.ledger
 
     def sealed(fields: SealedFields) -> tuple[SealedFields, bytes]:

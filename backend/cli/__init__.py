@@ -15,12 +15,13 @@ from backend.cli import audit as _audit  # noqa: F401
 from backend.cli import demo as _demo  # noqa: F401
 from backend.cli import deploy as _deploy  # noqa: F401
 from backend.cli import devnet as _devnet  # noqa: F401
+from backend.cli import evidence as _evidence  # noqa: F401
 from backend.cli import history as _history  # noqa: F401
 from backend.cli import serve as _serve  # noqa: F401
 from backend.cli import tokens as _tokens  # noqa: F401
 from backend.cli import verify as _verify  # noqa: F401
-from backend.cli.app import app, console_err
-from backend.errors import TenderledgerError
+from backend.cli.app import app, console_err, demo_pointer
+from backend.errors import ChainError, ConfigurationError, TenderledgerError
 
 
 def main() -> None:
@@ -32,6 +33,10 @@ def main() -> None:
         console_err.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True)
         if error.hint:
             console_err.print(f"  {escape(error.hint)}", highlight=False, soft_wrap=True)
+        # Only a missing chain or ledger can mean "you are in the wrong home".
+        pointer = demo_pointer() if isinstance(error, ConfigurationError | ChainError) else None
+        if pointer:
+            console_err.print(f"  {escape(pointer)}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
     except Exit as done:
         sys.exit(done.exit_code)

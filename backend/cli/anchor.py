@@ -4,24 +4,36 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from backend.chain.revert import ADVICE
-from backend.cli.app import app, console, console_err, prompt_password, settings_of
+from backend.cli.app import (
+    RpcUrlOption,
+    app,
+    console,
+    console_err,
+    plural,
+    prompt_password,
+    report_problems,
+    settings_of,
+)
 from backend.cli.progress import progress_bar
-from backend.service.anchoring import DEFAULT_BATCH_SIZE, AnchorResult, AnchorService, Outcome
-from backend.service.context import Backend
-from backend.service.intake import read_paths
+from backend.service.messages import ADVICE
+
+if TYPE_CHECKING:  # the chain's and the store's libraries are imported once there is work
+    from backend.service.anchoring import AnchorResult
+
+BATCH_SIZE_HELP = "Notices per Merkle batch root (default 1,024)"
 
 
 @app.command("anchor")
 def anchor(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path], typer.Argument(help="Release, package or record files, documents, or folders")
+        list[Path],
+        typer.Argument(metavar="FILE|DIR", help="Release, package or record files, documents, or folders"),
     ],
     agency: Annotated[str, typer.Option("--agency", help="Agency whose seal key seals the notices")],
     ocid: Annotated[
@@ -36,9 +48,10 @@ def anchor(
             "--batch", help="Anchor as Merkle batches: one sealed root per batch, a proof per notice"
         ),
     ] = False,
-    batch_size: Annotated[int, typer.Option(help="Notices per Merkle batch root")] = DEFAULT_BATCH_SIZE,
+    batch_size: Annotated[int | None, typer.Option(help=BATCH_SIZE_HELP)] = None,
     label: Annotated[str | None, typer.Option(help="Label sealed with each batch root")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per notice")] = False,
+    rpc_url: RpcUrlOption = None,
 ) -> None:
     """Seal and anchor notices in publication order.
 
@@ -50,24 +63,29 @@ def anchor(
     schema or is still pending, 2 when an input could not be read, 3 when the chain
     could not be used (the work stays in the outbox for the next run).
     """
-    backend = Backend(settings_of(ctx), password_prompt=prompt_password)
+    from backend.service.anchoring import AnchorService, Outcome
+    from backend.service.context import Backend
+    from backend.service.intake import read_paths
+    from backend.service.versions import anchor_by_version
+
+    backend = Backend(settings_of(ctx, rpc_url=rpc_url), password_prompt=prompt_password)
     intake = read_paths(paths, ocid=ocid)
-    for problem in intake.problems:
-        level = "error" if problem.fatal else "skipped"
-        console_err.print(f"{level}: {escape(problem.source)}: {escape(problem.message)}")
+    report_problems(intake)
     if not intake.notices:
         console_err.print("error: no notice to anchor")
         raise typer.Exit(2)
     service = AnchorService(backend)
+    sizing: dict[str, Any] = {} if batch_size is None else {"batch_size": batch_size}
     with progress_bar("anchoring", len(intake.notices)) as advance:
-        results = service.anchor(
+        results = anchor_by_version(
+            service,
             intake,
             agency=agency,
             allow_invalid=allow_invalid,
             batch=batch,
-            batch_size=batch_size,
             label=label,
             progress=advance,
+            **sizing,
         )
     if as_json:
         for result in results:
@@ -76,7 +94,7 @@ def anchor(
         _print_table(results)
     counts = {outcome: sum(r.outcome is outcome for r in results) for outcome in Outcome}
     summary = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
-    console_err.print(f"{len(results)} notices: {summary}")
+    console_err.print(f"{plural(len(results), 'notice')}: {summary}")
     if intake.unreadable:
         raise typer.Exit(2)
     if any(r.outcome not in (Outcome.ANCHORED, Outcome.ALREADY_ANCHORED) for r in results):
@@ -84,6 +102,8 @@ def anchor(
 
 
 def _print_table(results: list[AnchorResult]) -> None:
+    from backend.service.anchoring import Outcome
+
     styles = {
         Outcome.ANCHORED: "green",
         Outcome.ALREADY_ANCHORED: "green",
@@ -96,8 +116,8 @@ def _print_table(results: list[AnchorResult]) -> None:
         # Identifiers and messages come from the notice: escaped, so markup in them is printed as is.
         line = f"{outcome} " + escape(f"{result.stage:<18} {result.ocid} / {result.release_id}")
         if result.receipt:
-            anchor = result.receipt["anchor"]
-            line += f"  (block {anchor['block_number']}, tx {anchor['tx_hash'][:12]}…)"
+            anchor = result.receipt.anchor
+            line += f"  (block {anchor.block_number}, tx {anchor.tx_hash[:12]}…)"
         if result.outcome is Outcome.REFUSED:
             advice = ADVICE.get(result.error_name or "", result.error or "")
             line += f"\n{'':17}" + escape(f"{result.error_name}: {advice}")

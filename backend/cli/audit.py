@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from backend.cli.app import app, console, console_err, settings_of
+from backend.cli.app import RpcUrlOption, app, console, console_err, settings_of
 from backend.errors import ConfigurationError, StoreError
-from backend.service.audit import CHAIN_CODES, MEANINGS, Discrepancy, StoreAudit
-from backend.service.context import Backend
+
+if TYPE_CHECKING:
+    from backend.service.audit import Discrepancy
 
 
 @app.command("audit-store")
@@ -27,13 +28,17 @@ def audit_store(
             help="This store alone anchors on the ledger: a notice on chain that it lacks is a discrepancy",
         ),
     ] = False,
+    rpc_url: RpcUrlOption = None,
 ) -> None:
     """Rebuild every record from the chain's events and compare the evidence store with them.
 
     Exit status: 0 when the store matches the chain, 1 when any discrepancy is found,
     2 when there is no evidence store or deployment file, 3 when the chain cannot be used.
     """
-    backend = Backend(settings_of(ctx))
+    from backend.service.audit import CHAIN_CODES, StoreAudit
+    from backend.service.context import Backend
+
+    backend = Backend(settings_of(ctx, rpc_url=rpc_url))
     try:
         store = backend.existing_store()
     except StoreError as error:  # exit 1 is kept for discrepancies
@@ -78,6 +83,8 @@ def audit_store(
 
 def describe(d: Discrepancy) -> str:
     """Two lines for people: the code and the row, then what the store says against the chain."""
+    from backend.service.audit import MEANINGS
+
     where = escape(f"{d.table} {d.row}" + (f" {d.field}" if d.field else ""))
     line = f"[bold red]{d.code:<22}[/] {where}\n{'':23}{escape(d.detail or MEANINGS[d.code])}"
     if d.store is not None or d.chain is not None:

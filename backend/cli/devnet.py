@@ -8,27 +8,27 @@ from typing import Annotated
 
 import typer
 
-from backend.chain.devnet import Engine, ManagedDevnet
 from backend.cli.app import app, console, settings_of
+from backend.service.devnet import DEFAULT_ENGINE, EngineName
 
 devnet_app = typer.Typer(
     help="Run a local chain (Anvil or Ganache) with state kept on disk.", no_args_is_help=True
 )
 app.add_typer(devnet_app, name="devnet")
 
-EngineOption = Annotated[Engine, typer.Option("--engine", help="Node program to run")]
+EngineOption = Annotated[EngineName, typer.Option("--engine", help="Node program to run")]
 
 
 @devnet_app.command("start")
 def start(
     ctx: typer.Context,
-    engine: EngineOption = Engine.ANVIL,
+    engine: EngineOption = DEFAULT_ENGINE,
     port: Annotated[int | None, typer.Option(help="Port on 127.0.0.1 (default: a free one)")] = None,
 ) -> None:
     """Start the devnet (or find it running) and print its RPC URL once it answers."""
-    devnet = ManagedDevnet(settings_of(ctx).home, engine)
-    already = devnet.status()
-    info = devnet.start(port)
+    from backend.service.devnet import start_devnet
+
+    info, already = start_devnet(settings_of(ctx).home, engine, port)
     state = "already running" if already else "started"
     console.print(
         f"{engine} devnet {state}: chain {info.chain_id}, pid {info.pid}, state in {info.state_path}"
@@ -37,20 +37,24 @@ def start(
 
 
 @devnet_app.command("stop")
-def stop(ctx: typer.Context, engine: EngineOption = Engine.ANVIL) -> None:
+def stop(ctx: typer.Context, engine: EngineOption = DEFAULT_ENGINE) -> None:
     """Stop the devnet; its state stays on disk for the next start."""
-    stopped = ManagedDevnet(settings_of(ctx).home, engine).stop()
+    from backend.service.devnet import stop_devnet
+
+    stopped = stop_devnet(settings_of(ctx).home, engine)
     console.print(f"{engine} devnet stopped" if stopped else f"{engine} devnet was not running")
 
 
 @devnet_app.command("status")
 def status(
     ctx: typer.Context,
-    engine: EngineOption = Engine.ANVIL,
+    engine: EngineOption = DEFAULT_ENGINE,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable status")] = False,
 ) -> None:
     """Say whether the devnet runs, and where. Exit 1 when it does not."""
-    info = ManagedDevnet(settings_of(ctx).home, engine).status()
+    from backend.service.devnet import devnet_status
+
+    info = devnet_status(settings_of(ctx).home, engine)
     if as_json:
         console.print_json(json.dumps({"running": info is not None, **(asdict(info) if info else {})}))
     elif info is None:
@@ -64,13 +68,14 @@ def status(
 @devnet_app.command("reset")
 def reset(
     ctx: typer.Context,
-    engine: EngineOption = Engine.ANVIL,
+    engine: EngineOption = DEFAULT_ENGINE,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Stop the devnet and delete its chain state (the deployment file goes with it)."""
+    from backend.service.devnet import reset_devnet
+
     settings = settings_of(ctx)
     if not yes:
         typer.confirm(f"Delete the {engine} devnet state under {settings.home}?", abort=True)
-    ManagedDevnet(settings.home, engine).reset()
-    settings.deployment_path.unlink(missing_ok=True)
+    reset_devnet(settings, engine)
     console.print(f"{engine} devnet reset: the next start is a fresh chain; deploy again after it")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from backend.cli.app import app, console_err, settings_of
+from backend.cli.app import RpcUrlOption, app, console_err, settings_of
 from backend.errors import UsageError
-from backend.settings import KEY_PASSWORD_ENV, Settings
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
 
 
 def is_loopback(host: str) -> bool:
@@ -28,6 +30,8 @@ def serve_api(settings: Settings, *, public: bool = False) -> None:
 
     A host other than loopback is refused unless ``public`` is given.
     """
+    from backend.settings import KEY_PASSWORD_ENV
+
     host, port = settings.api_host, settings.api_port
     if not is_loopback(host) and not public:
         raise UsageError(
@@ -55,9 +59,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000)")] = None,
     public: Annotated[bool, typer.Option("--public", help="Allow an interface other than loopback")] = False,
+    rpc_url: RpcUrlOption = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs) until interrupted."""
-    settings = settings_of(ctx)
+    settings = settings_of(ctx, rpc_url=rpc_url)
     overrides: dict[str, object] = {}
     if host is not None:
         overrides["api_host"] = host

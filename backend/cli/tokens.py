@@ -7,14 +7,8 @@ from typing import Annotated
 import typer
 
 from backend.cli.agency import agency_app
-from backend.cli.app import console_err, prompt_password, settings_of
-from backend.service.context import Backend
-from backend.service.tokens import (
-    DEFAULT_TOKEN_DAYS,
-    MAX_TOKEN_DAYS,
-    issue_agency_token,
-    revoke_agency_tokens,
-)
+from backend.cli.app import RpcUrlOption, console_err, prompt_password, settings_of
+from backend.service.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 
 @agency_app.command("token")
@@ -30,13 +24,17 @@ def token(
             "--days", min=1, max=MAX_TOKEN_DAYS, help=f"Days the token lives (default {DEFAULT_TOKEN_DAYS})"
         ),
     ] = DEFAULT_TOKEN_DAYS,
+    rpc_url: RpcUrlOption = None,
 ) -> None:
     """Create an API token for NAME and print it once (only its SHA-256 is stored), or revoke NAME's tokens.
 
     NAME must be registered on the ledger exactly so, with a keystore here that names it
     and holds its live seal key: the token lets the REST API seal with that key.
     """
-    backend = Backend(settings_of(ctx), password_prompt=prompt_password)
+    from backend.service.context import Backend
+    from backend.service.governance import issue_agency_token, revoke_agency_tokens
+
+    backend = Backend(settings_of(ctx, rpc_url=rpc_url), password_prompt=prompt_password)
     try:
         if revoke:
             revoked = revoke_agency_tokens(backend.store, name)

@@ -5,20 +5,29 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from backend.cli.app import app, console, console_err, settings_of
+from backend.cli.app import (
+    RpcUrlOption,
+    app,
+    console,
+    console_err,
+    plural,
+    report_problems,
+    settings_of,
+    when,
+)
 from backend.cli.progress import progress_bar
-from backend.core.verdict import Status, Verdict
-from backend.service.context import Backend
-from backend.service.intake import JSON_SUFFIXES, Intake, expand_paths, load_file
-from backend.service.verification import Subject, VerifyService, subjects_of_bytes
+
+if TYPE_CHECKING:  # the chain's and the store's libraries are imported once there is work
+    from backend.core.verdict import Verdict
+    from backend.service.intake import Intake
+    from backend.service.verification import Subject, VerifyService
 
 
 def iter_subjects(files: Iterable[Path], intake: Intake) -> Iterator[Subject]:
@@ -27,6 +36,9 @@ def iter_subjects(files: Iterable[Path], intake: Intake) -> Iterator[Subject]:
     A generator, so that a folder of a hundred thousand notices is never all in memory:
     each file is read when its turn comes. Problems are recorded on ``intake``.
     """
+    from backend.service.intake import JSON_SUFFIXES, load_file
+    from backend.service.verification import subjects_of_bytes
+
     for path in files:
         data = load_file(path, intake)
         if data is not None:
@@ -38,12 +50,16 @@ def iter_subjects(files: Iterable[Path], intake: Intake) -> Iterator[Subject]:
 def verify(
     ctx: typer.Context,
     paths: Annotated[
-        list[Path], typer.Argument(help="Notices (releases, packages, records), documents, or folders")
+        list[Path],
+        typer.Argument(
+            metavar="FILE|DIR", help="Notices (releases, packages, records), documents, or folders"
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per notice")] = False,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Ignore the evidence store (no field diffs, no batch proofs)")
     ] = False,
+    rpc_url: RpcUrlOption = None,
 ) -> None:
     """Verify notices against the chain, streaming: verdicts come out as files are read.
 
@@ -51,6 +67,9 @@ def verify(
     2 on usage errors, unreadable input, or no notice to verify, 3 when the chain
     could not be used.
     """
+    from backend.core.verdict import Status
+    from backend.service.intake import Intake, expand_paths
+
     files = list(expand_paths(paths))
     intake = Intake()
     counts: Counter[Status] = Counter()
@@ -68,7 +87,10 @@ def verify(
         verdicts: Iterator[Verdict] = iter(())
         service: VerifyService | None = None
         if first is not None:
-            backend = Backend(settings_of(ctx))
+            from backend.service.context import Backend
+            from backend.service.verification import VerifyService
+
+            backend = Backend(settings_of(ctx, rpc_url=rpc_url))
             service = VerifyService(backend, store=None if no_store else backend.existing_store())
             verdicts = service.verify(chain([first], subjects))
         for verdict in verdicts:
@@ -77,15 +99,15 @@ def verify(
                 typer.echo(json.dumps(verdict.to_json(), sort_keys=True))
             else:
                 console.print(describe(verdict))
-    for problem in intake.problems:
-        level = "error" if problem.fatal else "skipped"
-        console_err.print(f"{level}: {escape(problem.source)}: {escape(problem.message)}")
+    report_problems(intake)
     total = sum(counts.values())
     if not total:
         # Nothing verified is not a pass: a script must not read exit 0 here.
         console_err.print("error: no notice to verify")
         raise typer.Exit(2)
-    console_err.print(f"{total} notices: " + ", ".join(f"{counts[s]} {s}" for s in Status if counts[s]))
+    console_err.print(
+        f"{plural(total, 'notice')}: " + ", ".join(f"{counts[s]} {s}" for s in Status if counts[s])
+    )
     unseen = service.unseen_batch_roots() if service is not None else []
     if unseen:
         console_err.print(
@@ -98,18 +120,15 @@ def verify(
         raise typer.Exit(1)
 
 
-def _when(timestamp: int | None) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%SZ") if timestamp else ""
-
-
 STYLES = {
-    Status.ANCHORED: "green",
-    Status.SUPERSEDED: "yellow",
-    Status.TAMPERED: "bold red",
-    Status.NOT_ANCHORED: "red",
-    Status.INVALID_SEAL: "bold red",
-    Status.CONFLICT: "bold red",
+    "anchored": "green",
+    "superseded": "yellow",
+    "tampered": "bold red",
+    "not_anchored": "red",
+    "invalid_seal": "bold red",
+    "conflict": "bold red",
 }
+"""The colour of each verdict status (``backend.core.verdict.Status``, a str enum)."""
 
 
 def describe(v: Verdict) -> str:
@@ -122,12 +141,12 @@ def describe(v: Verdict) -> str:
     line = f"[{STYLES[v.status]}]{v.status:<12}[/] {what}"
     if v.block_number is not None:
         who = escape(str(v.agency_name or v.agency))
-        line += f"\n{'':13}sealed by {who}, block {v.block_number}, {_when(v.block_timestamp)}"
-    if v.status is Status.TAMPERED:
+        line += f"\n{'':13}sealed by {who}, block {v.block_number}, {when(v.block_timestamp)}"
+    if v.status == "tampered":
         line += f"\n{'':13}" + escape("; ".join(v.notes))
         if v.changed:
             line += f"\n{'':13}" + escape("changed: " + ", ".join(v.changed))
-    elif v.status is Status.SUPERSEDED:
+    elif v.status == "superseded":
         line += f"\n{'':13}superseded by " + escape(", ".join(v.superseded_by))
     elif v.notes:
         line += f"\n{'':13}" + escape("; ".join(v.notes))

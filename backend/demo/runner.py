@@ -1,5 +1,8 @@
 """The agency demo, end to end, on a fresh devnet under ``$TENDERLEDGER_HOME/demo``.
 
+The demo is a caller of the service layer like the command line: devnets from
+:mod:`backend.service.devnet`, deployment and agencies from :mod:`backend.service.governance`.
+
 1. start a devnet, deploy the ledger, register two agencies, and reserve the city's
    ocid prefix for it;
 2. a city anchors a tender and an amendment that moves its deadline; an award sent
@@ -26,18 +29,23 @@ from typing import Any
 from pydantic import SecretStr
 from rich.console import Console
 
-from backend.chain.connect import web3_for
-from backend.chain.devnet import DEV_ACCOUNTS, Engine, ManagedDevnet, advance_time, project_root
-from backend.chain.ledger import Ledger, deploy_ledger
-from backend.chain.sender import TransactionSender
 from backend.core.verdict import Status, Verdict
 from backend.demo import scenario
-from backend.keys import create_agency_keystore, governance_account, relayer_account
 from backend.service.anchoring import AnchorResult, AnchorService, Outcome
 from backend.service.context import Backend
+from backend.service.devnet import (
+    EngineName,
+    advance_clock,
+    chain_time,
+    checkout_root,
+    start_devnet,
+    stop_devnet,
+)
+from backend.service.governance import deploy_for
 from backend.service.history import process_history
 from backend.service.intake import read_paths
 from backend.service.verification import VerifyService, subjects_of
+from backend.service.versions import anchor_by_version
 from backend.settings import Settings
 
 CITY = "Municipality of Valparaiso"
@@ -52,7 +60,6 @@ REAL_PUBLISHER_PREFIXES = {
     "uk-contracts-finder": "ocds-b5fd17",  # UK Contracts Finder
 }
 """The ocid prefix of each publisher of ../shared/ocds-real (by folder), as their files use it."""
-assert DEV_ACCOUNTS >= 2
 SKIP_WORDS = {
     "linked_release": "linked releases (a URL only)",
     "compiled_release": "compiled releases",
@@ -71,7 +78,8 @@ class DemoResult:
 
 
 def default_corpus() -> Path | None:
-    root = project_root()
+    """``../shared/ocds-real`` beside the checkout this package runs from, when it is there."""
+    root = checkout_root()
     corpus = root.parent / "shared" / "ocds-real" if root else None
     return corpus if corpus is not None and corpus.is_dir() else None
 
@@ -88,40 +96,36 @@ def demo_home_of(home: Path) -> Path:
 
 
 def run_demo(
-    home: Path, *, corpus: Path | None, console: Console, engine: Engine = Engine.ANVIL
+    home: Path, *, corpus: Path | None, console: Console, engine: EngineName = "anvil"
 ) -> DemoResult:
     """Run the demo in ``home/demo`` (wiped first) and say what happens, briefly and truly."""
     demo_home = demo_home_of(home)
-    ManagedDevnet(demo_home, engine).stop()
+    stop_devnet(demo_home, engine)
     shutil.rmtree(demo_home, ignore_errors=True)
     password = os.environ.get("TENDERLEDGER_KEY_PASSWORD") or DEMO_PASSWORD
     settings = Settings(home=demo_home, key_password=SecretStr(password), keystore_scrypt_n=DEMO_SCRYPT_N)
     say = console.print
 
     say("[bold]1. A local chain and the ledger[/]")
-    info = ManagedDevnet(demo_home, engine).start()
-    w3 = web3_for(info.rpc_url)
+    info, _ = start_devnet(demo_home, engine)
     settings = settings.model_copy(update={"rpc_url": info.rpc_url})
-    governance = TransactionSender(w3, governance_account(settings, info.chain_id))
-    relayer = relayer_account(settings, info.chain_id)
-    deployment = deploy_ledger(w3, governance, relayers=[relayer.address], rpc_url=info.rpc_url)
-    deployment.save(settings.deployment_path)
-    ledger = Ledger(w3, deployment)
-    say(f"   {engine} devnet at {info.rpc_url} (chain {info.chain_id}); NoticeLedger at {deployment.ledger}")
+    backend = Backend(settings)
+    governance = deploy_for(settings, backend.w3, rpc_url=info.rpc_url)
+    say(
+        f"   {engine} devnet at {info.rpc_url} (chain {info.chain_id}); "
+        f"NoticeLedger at {governance.deployment.ledger}"
+    )
     agency_ids: dict[str, int] = {}
     for name in (CITY, NATIONAL):
-        key = create_agency_keystore(settings, name, chain_id=info.chain_id)
-        agency_id = agency_ids[name] = ledger.register_agency(governance, name)
-        ledger.add_seal_key(governance, agency_id, key.address)
-        say(f"   agency {agency_id}: {name}, seal key {key.address}")
-    ledger.reserve_ocid_prefix(governance, agency_ids[CITY], CITY_PREFIX)
+        agency_ids[name], key = governance.enroll(settings, name)
+        say(f"   agency {agency_ids[name]}: {name}, seal key {key.address}")
+    governance.reserve(CITY, agency_ids[CITY], [CITY_PREFIX])
     say(f"   ocid prefix {CITY_PREFIX} reserved for {CITY}")
 
-    backend = Backend(settings, w3=w3)
     service = AnchorService(backend)
     notices_dir = demo_home / "notices"
     notices_dir.mkdir(parents=True)
-    now = int(w3.eth.get_block("latest")["timestamp"])
+    now = chain_time(backend)
     releases = scenario.procurement(now)
     files = {step: _write(notices_dir, step, release) for step, release in releases.items()}
 
@@ -146,7 +150,7 @@ def run_demo(
     # Past the contract's signature date, so that nothing is anchored before the date it bears.
     contract_date = releases["contract"]["date"]
     seconds = int(_timestamp(contract_date)) - now + 3600
-    advance_time(w3, seconds)
+    advance_clock(backend, seconds)
     say(f"\n[bold]4. The devnet clock moves forward {seconds // scenario.DAY} days, past the deadline[/]")
     award, contract = anchor("award"), anchor("contract")
     say(f"   award anchored in block {_block(award)}; contract anchored in block {_block(contract)}")
@@ -159,12 +163,12 @@ def run_demo(
         reserved = [
             prefix for folder, prefix in REAL_PUBLISHER_PREFIXES.items() if (corpus / folder).is_dir()
         ]
-        for prefix in reserved:
-            ledger.reserve_ocid_prefix(governance, agency_ids[NATIONAL], prefix)
+        governance.reserve(NATIONAL, agency_ids[NATIONAL], reserved)
         if reserved:
             say(f"   the publishers' ocid prefixes reserved for {NATIONAL}: {', '.join(reserved)}")
         intake = read_paths(sorted(corpus.rglob("*.json")))
-        results = service.anchor(intake, agency=NATIONAL)
+        # The first version of a re-published release in publication order wins, run after run.
+        results = anchor_by_version(service, intake, agency=NATIONAL)
         real_outcomes = Counter(
             str(r.outcome) if r.outcome is not Outcome.REFUSED else f"refused ({r.error_name})"
             for r in results
@@ -218,7 +222,7 @@ def _verify(backend: Backend, files: list[Path]) -> list[Verdict]:
 
 
 def _block(result: AnchorResult) -> str:
-    return str(result.receipt["anchor"]["block_number"]) if result.receipt else "?"
+    return str(result.receipt.anchor.block_number) if result.receipt else "?"
 
 
 def _timestamp(text: str) -> float:

@@ -25,12 +25,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from backend.errors import UsageError
-from backend.keys import PasswordPrompt, keystore_agency, keystore_path, load_agency_key, read_keystore
-from backend.service.context import Backend
-from backend.store import EvidenceStore
+
+if TYPE_CHECKING:  # imported when used: the command line reads this module's limits at start-up
+    from backend.keys import PasswordPrompt
+    from backend.service.context import Backend
+    from backend.store import EvidenceStore
 
 TOKEN_PREFIX: Final = "tl_"  # noqa: S105 - a public prefix, not a secret
 """Marks a string as a tenderledger API token (it helps secret scanners and people)."""
@@ -132,6 +134,8 @@ def _registered_agency(backend: Backend, name: str) -> int:
 
 def _check_seal_key(backend: Backend, name: str, agency_id: int, prompt: PasswordPrompt | None) -> None:
     """Checks 2 and 3: the keystore names the agency, and the chain gives its key to it."""
+    from backend.keys import keystore_agency, keystore_path, load_agency_key, read_keystore
+
     settings = backend.settings
     path = keystore_path(settings, name)
     if not path.exists():

@@ -28,12 +28,13 @@ from web3.types import MakeRequestFn, RPCEndpoint, RPCResponse
 
 from backend.api import create_app
 from backend.chain.devnet import dev_account, tester_web3
-from backend.chain.ledger import Ledger, deploy_ledger
+from backend.chain.ledger import Ledger
 from backend.chain.sender import TransactionSender
 from backend.core.seal import ocid_hash
 from backend.demo.runner import REAL_PUBLISHER_PREFIXES
 from backend.keys import create_agency_keystore
 from backend.service.context import Backend
+from backend.service.governance import Governance, deploy_for
 from backend.service.tokens import issue_token
 from backend.settings import Settings
 from backend.store import EvidenceStore
@@ -128,16 +129,13 @@ class ApiEnv:
         token stored before tokens were checked against the chain could).
         """
         label = keystore_label or name
-        agency_id = self.ledger.register_agency(self.governance, name)
         key = create_agency_keystore(self.settings, label)
-        self.ledger.add_seal_key(self.governance, agency_id, key.address)
+        Governance(self.ledger, self.governance).register(name, key.address)
         return issue_token(self.store, label)
 
     def reserve_prefix(self, name: str, prefix: str) -> None:
         """Reserve an ocid prefix for the agency ``name`` (once)."""
-        agency_id = self.ledger.agency_id(name)
-        if self.ledger.prefix_owner(prefix) != agency_id:
-            self.ledger.reserve_ocid_prefix(self.governance, agency_id, prefix)
+        Governance(self.ledger, self.governance).reserve(name, self.ledger.agency_id(name), [prefix])
 
     def anchored_events(self, ocid: str | None = None) -> int:
         """NoticeAnchored events on the ledger (of one process when ``ocid`` is given)."""
@@ -162,13 +160,8 @@ def serving(home: Path, *, wait_s: float = GENEROUS_WAIT_S) -> Iterator[ApiEnv]:
         home=home, key_password=SecretStr(PASSWORD), keystore_scrypt_n=1024, api_anchor_wait_s=wait_s
     )
     w3 = tester_web3()
-    governance = TransactionSender(w3, dev_account(0))
-    deployment = deploy_ledger(w3, governance, relayers=[dev_account(1).address], admin_delay=3600)
-    deployment.save(settings.deployment_path)
-    ledger = Ledger(w3, deployment)
-    agency_id = ledger.register_agency(governance, AGENCY)
-    key = create_agency_keystore(settings, AGENCY)
-    ledger.add_seal_key(governance, agency_id, key.address)
+    governance = deploy_for(settings, w3, admin_delay=3600)
+    governance.enroll(settings, AGENCY)
     store = EvidenceStore(settings.store_url)
     token = issue_token(store, AGENCY)
     backend = Backend(settings, w3=w3, store=store)
@@ -182,8 +175,8 @@ def serving(home: Path, *, wait_s: float = GENEROUS_WAIT_S) -> Iterator[ApiEnv]:
                 backend=backend,
                 store=store,
                 w3=w3,
-                ledger=ledger,
-                governance=governance,
+                ledger=governance.ledger,
+                governance=governance.sender,
                 token=token,
             )
     finally:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from backend.service.tokens import token_sha256
-from backend.store.models import ApiTokenRow
+from backend.store.tokens import ApiTokenRow
 from tests.api.conftest import ApiEnv, conforms, is_problem, release
 
 OCID = "ocds-213czf-000-00002"

@@ -16,7 +16,7 @@ from backend.chain.ledger import Ledger
 from backend.cli import main
 from backend.cli.serve import is_loopback
 from backend.service.tokens import agency_of_token, is_well_formed, token_sha256
-from backend.store.models import ApiTokenRow
+from backend.store.tokens import ApiTokenRow
 from tests.api.conftest import AGENCY, PASSWORD, ApiEnv, is_problem, release
 
 
@@ -34,7 +34,7 @@ def cli(api: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> ApiEnv:
     """Commands reach the API fixture's chain, and read the shared keystore password from the environment."""
     monkeypatch.setattr("backend.service.context.connect", lambda _settings: api.w3)
     monkeypatch.setattr(
-        "backend.cli.agency.open_ledger", lambda _settings: Ledger(api.w3, api.ledger.deployment)
+        "backend.service.governance.open_ledger", lambda _settings: Ledger(api.w3, api.ledger.deployment)
     )
     monkeypatch.setenv("TENDERLEDGER_KEY_PASSWORD", PASSWORD)
     monkeypatch.setenv("TENDERLEDGER_KEYSTORE_SCRYPT_N", "1024")

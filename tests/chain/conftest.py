@@ -18,10 +18,11 @@ from web3 import Web3
 
 from backend.chain.connect import web3_for
 from backend.chain.devnet import Engine, ManagedDevnet, advance_time, dev_account, tester_web3
-from backend.chain.ledger import Ledger, deploy_ledger
+from backend.chain.ledger import Ledger
 from backend.chain.sender import TransactionSender
 from backend.core.seal import SealedFields, seal_notice
 from backend.core.stages import Stage
+from backend.service.governance import Governance, deploy
 
 CHAINS = ("tester", "anvil", "ganache")
 
@@ -122,19 +123,21 @@ class LedgerEnv:
         return int(receipt["gasUsed"])
 
     def new_agency(self, name: str) -> tuple[int, LocalAccount]:
-        agency = self.ledger.register_agency(self.governance, name)
         key: LocalAccount = Account.create()
-        self.ledger.add_seal_key(self.governance, agency, key.address)
-        return agency, key
+        return Governance(self.ledger, self.governance).register(name, key.address), key
 
 
 @pytest.fixture
 def env(w3: Web3) -> LedgerEnv:
-    governance = TransactionSender(w3, dev_account(0))
     relayer = TransactionSender(w3, dev_account(1))
-    deployment = deploy_ledger(w3, governance, relayers=[relayer.address], admin_delay=3600)
-    ledger = Ledger(w3, deployment)
-    agency = ledger.register_agency(governance, "Ministry of Public Works")
+    governance = deploy(w3, dev_account(0), relayers=[relayer.address], admin_delay=3600)
     key: LocalAccount = Account.create()
-    ledger.add_seal_key(governance, agency, key.address)
-    return LedgerEnv(w3=w3, ledger=ledger, governance=governance, relayer=relayer, agency=agency, key=key)
+    agency = governance.register("Ministry of Public Works", key.address)
+    return LedgerEnv(
+        w3=w3,
+        ledger=governance.ledger,
+        governance=governance.sender,
+        relayer=relayer,
+        agency=agency,
+        key=key,
+    )

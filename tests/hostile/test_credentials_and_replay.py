@@ -38,7 +38,7 @@ from backend.core.stages import Stage
 from backend.errors import LedgerRevertError
 from backend.keys import create_agency_keystore
 from backend.service.tokens import issue_token, token_sha256
-from backend.store.models import ApiTokenRow
+from backend.store.tokens import ApiTokenRow
 from tests.api.conftest import AGENCY, ApiEnv, release
 from tests.hostile.conftest import api_state, problem_of
 

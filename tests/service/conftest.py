@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from backend.chain.devnet import dev_account, tester_web3
-from backend.chain.ledger import Ledger, deploy_ledger
-from backend.chain.sender import TransactionSender
+from backend.chain.devnet import tester_web3
 from backend.demo.runner import REAL_PUBLISHER_PREFIXES
-from backend.keys import create_agency_keystore
 from backend.service.context import Backend
+from backend.service.governance import deploy_for
 from backend.settings import Settings
 
 CITY = "Municipality of Valparaiso"
@@ -30,15 +28,11 @@ NATIONAL_PUBLISHERS = ("paraguay", "mexico-jalisco")
 def backend(tmp_path: Path) -> Backend:
     settings = Settings(home=tmp_path / "home", key_password=SecretStr(PASSWORD), keystore_scrypt_n=1024)
     w3 = tester_web3()
-    governance = TransactionSender(w3, dev_account(0))
-    deployment = deploy_ledger(w3, governance, relayers=[dev_account(1).address], admin_delay=0)
-    deployment.save(settings.deployment_path)
-    ledger = Ledger(w3, deployment)
-    for name in (CITY, NATIONAL):
-        key = create_agency_keystore(settings, name)
-        ledger.add_seal_key(governance, ledger.register_agency(governance, name), key.address)
-    for publisher in NATIONAL_PUBLISHERS:
-        ledger.reserve_ocid_prefix(governance, ledger.agency_id(NATIONAL), REAL_PUBLISHER_PREFIXES[publisher])
+    governance = deploy_for(settings, w3, admin_delay=0)
+    governance.enroll(settings, CITY)
+    governance.enroll(
+        settings, NATIONAL, prefixes=[REAL_PUBLISHER_PREFIXES[publisher] for publisher in NATIONAL_PUBLISHERS]
+    )
     return Backend(settings, w3=w3)
 
 
