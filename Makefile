@@ -12,7 +12,8 @@ SCHEMA := backend/data/release-schema.json
 
 .PHONY: setup schema demo test test-forge test-python test-slither compile check-artifacts lint bench clean
 
-setup: $(VENV)/.installed node_modules/.installed $(SCHEMA)
+setup: $(VENV)/.installed node_modules/.installed $(SCHEMA) web/dist/index.html
+	@echo "set up. The command line is $(BIN)/tenderledger; 'source $(BIN)/activate' puts tenderledger on PATH"
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --no-save --loglevel=error
 	test -x $(FORGE) || { echo "forge binary missing from node_modules"; exit 1; }
+	touch $@
+
+# The workbench (web/): npm packages from its own lock, no browser download, built by Vite into web/dist,
+# which the API serves at / (docs/workbench.md). Rebuilt when its sources or lock change.
+WEB_SOURCES := $(shell find web/src web/scripts -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json docs/red-flags.md
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build --silent
 	touch $@
 
 # The pinned OCDS release schema: fetched once from PyPI and hash-checked, read offline after.
@@ -70,4 +83,4 @@ lint: setup
 	$(BIN)/python scripts/slither_check.py
 
 clean:
-	rm -rf $(VENV) node_modules $(SCHEMA) contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules web/node_modules web/dist $(SCHEMA) contracts/out contracts/cache .pytest_cache .mypy_cache .ruff_cache

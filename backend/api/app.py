@@ -13,11 +13,12 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.bodies import install_body_limit
+from backend.api.docs_assets import install_docs
 from backend.api.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
-from backend.api.routes import batches, health, notices, processes, verify
+from backend.api.routes import batches, evidence, health, notices, processes, verify, workbench
 from backend.errors import TenderledgerError
 from backend.service.context import Backend
-from backend.service.submission import NoticeGateway, serialize_chain_access
+from backend.service.submission import NoticeGateway
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def _open(app: FastAPI) -> None:
     """Make the chain safe for threads, open the store and start the anchoring worker."""
     backend: Backend = app.state.backend
     try:
-        serialize_chain_access(backend.w3)
+        backend.share_between_threads()
         app.state.chain_serialized = True
     except TenderledgerError as error:
         log.warning("no chain yet (%s): anchoring and verification wait for one", error.message)
@@ -107,12 +108,22 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
             if owned:
                 backend.close()
 
-    app = LedgerAPI(title="tenderledger", version=_version(), description=DESCRIPTION, lifespan=lifespan)
+    # /docs is served from our own files (docs_assets.py), never from a CDN; ReDoc is not kept.
+    app = LedgerAPI(
+        title="tenderledger",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.backend = backend
     app.state.gateway = gateway
     app.state.chain_serialized = False
     install_problem_handlers(app)
     install_body_limit(app)
-    for module in (notices, verify, processes, batches, health):
+    for module in (evidence, notices, verify, processes, batches, health, workbench):
         app.include_router(module.router)
+    install_docs(app)
+    workbench.mount_workbench(app)
     return app

@@ -11,6 +11,8 @@ ROUTES = {
     ("/processes/{ocid}", "get"),
     ("/batches/{root}", "get"),
     ("/health", "get"),
+    ("/notices/{digest}/evidence", "get"),
+    ("/processes/{ocid}/dossier", "get"),
 }
 
 
