@@ -109,7 +109,7 @@ def check(
 
 @evidence_app.command("capture")
 def capture(ctx: typer.Context, rpc_url: RpcUrlOption = None) -> None:
-    """Keep the proof material of every stored receipt not captured yet, while the node still has it.
+    """Take the state proof of every stored receipt's anchor not taken yet, while the node still has it.
 
     Nodes keep the state of recent blocks only (Anvil restarted from saved state: its
     latest), so the storage proofs of an evidence package are taken when anchoring;
@@ -123,7 +123,7 @@ def capture(ctx: typer.Context, rpc_url: RpcUrlOption = None) -> None:
         count, problems = capture_store(backend)
     finally:
         backend.close()
-    console.print(f"captured the proof material of {plural(count, 'anchor')}")
+    console.print(f"took {plural(count, 'state proof')} (one per block and seal key)")
     for problem in problems:
         console_err.print(f"not captured: {escape(problem)}")
     if problems:

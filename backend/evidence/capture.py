@@ -22,28 +22,43 @@ from backend.service.context import Backend
 from backend.store import EvidenceStore
 
 
-def anchor_id(receipt: dict[str, Any]) -> tuple[str, str, str]:
-    """(block hash, transaction hash, log index) of a receipt's anchor, as the table keys it."""
-    anchor = receipt["anchor"]
-    return (str(anchor["block_hash"]).lower(), str(anchor["tx_hash"]).lower(), str(int(anchor["log_index"])))
+def state_id(receipt: dict[str, Any]) -> tuple[str, str, str]:
+    """(block hash, ledger, "signer/agency") of a receipt's anchor, as the store keys its state proof."""
+    anchor, seal = receipt["anchor"], receipt["seal"]
+    return (
+        str(anchor["block_hash"]).lower(),
+        str(receipt["chain"]["ledger"]).lower(),
+        f"{str(seal['signer']).lower()}/{int(seal['agency'])}",
+    )
+
+
+def state_args(receipt: dict[str, Any]) -> tuple[str, int, str, int]:
+    """(ledger, block number, signer, agency): what a state proof of the receipt's anchor is asked for."""
+    anchor, seal = receipt["anchor"], receipt["seal"]
+    return (
+        str(receipt["chain"]["ledger"]),
+        int(anchor["block_number"]),
+        str(seal["signer"]),
+        int(seal["agency"]),
+    )
 
 
 class ProofArchive:
-    """The captured proof material, kept in the evidence store (``store.proofs``)."""
+    """The state proofs taken while blocks were fresh, kept in the evidence store (``store.proofs``)."""
 
     def __init__(self, store: EvidenceStore) -> None:
         self.store = store
 
-    def get(self, receipt: dict[str, Any]) -> AnchorProof | None:
-        body = self.store.anchor_proof(anchor_id(receipt))
-        return None if body is None else AnchorProof.from_json(json.loads(body))
+    def state(self, receipt: dict[str, Any]) -> dict[str, Any] | None:
+        body = self.store.state_proof(state_id(receipt))
+        return None if body is None else cast(dict[str, Any], json.loads(body))
 
     def known(self) -> set[tuple[str, str, str]]:
-        return self.store.anchor_proof_keys()
+        return self.store.state_proof_keys()
 
-    def keep(self, proofs: Sequence[tuple[dict[str, Any], AnchorProof]]) -> None:
-        self.store.keep_anchor_proofs(
-            [(anchor_id(receipt), json.dumps(proof.to_json(), sort_keys=True)) for receipt, proof in proofs]
+    def keep(self, states: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        self.store.keep_state_proofs(
+            [(state_id(receipt), json.dumps(state, sort_keys=True)) for receipt, state in states]
         )
 
 
@@ -55,10 +70,15 @@ def receipt_json(receipt: object) -> dict[str, Any] | None:
     return cast(dict[str, Any], to_json() if callable(to_json) else receipt)
 
 
-def proof_of_receipt(source: RpcClient | ProofReader, receipt: dict[str, Any]) -> AnchorProof:
-    """The proof material of one receipt's anchor, from the node."""
+def proof_of_receipt(
+    source: RpcClient | ProofReader, receipt: dict[str, Any], *, state: dict[str, Any] | None = None
+) -> AnchorProof:
+    """The proof material of one receipt's anchor, from the node; ``state`` is its state proof
+    as kept when the block was fresh (else the node is asked for it now)."""
     reader = source if isinstance(source, ProofReader) else ProofReader(source)
     anchor, seal = receipt["anchor"], receipt["seal"]
+    if state is not None:
+        reader.remember_state(*state_args(receipt), state)
     return reader.anchor(
         ledger=str(receipt["chain"]["ledger"]),
         tx_hash=str(anchor["tx_hash"]),
@@ -87,26 +107,31 @@ def keep_proofs_of(store: EvidenceStore, rpc: RpcClient, receipts: Iterable[obje
 def capture_receipts(
     archive: ProofArchive, rpc: RpcClient, receipts: Iterable[dict[str, Any]]
 ) -> tuple[int, list[str]]:
-    """Capture and keep the proof material of every receipt not captured yet.
+    """Take and keep the state proof of every receipt's anchor not kept yet: the one part of an
+    evidence package a node forgets (headers, transactions and receipts it keeps).
 
-    Members of one batch share their anchor: it is captured once. Returns how many
-    anchors were captured, and one problem line per anchor the node could not prove.
+    Anchors of one block, ledger and seal key share one proof: 128 notices of a transaction,
+    or the 1,024 of a batch, cost one ``eth_getProof``. Returns how many proofs were taken,
+    and one problem line per anchor the node could not prove.
     """
     known = archive.known()
     reader = ProofReader(rpc)
-    captured: list[tuple[dict[str, Any], AnchorProof]] = []
+    taken: list[tuple[dict[str, Any], dict[str, Any]]] = []
     problems: list[str] = []
     for receipt in receipts:
-        key = anchor_id(receipt)
+        key = state_id(receipt)
         if key in known:
             continue
         known.add(key)
+        anchor = receipt["anchor"]
         try:
-            captured.append((receipt, proof_of_receipt(reader, receipt)))
+            state = reader.state(*state_args(receipt))
         except ProofUnavailableError as exc:
-            problems.append(f"block {receipt['anchor']['block_number']}, tx {key[1]}: {exc.message}")
-    archive.keep(captured)
-    return len(captured), problems
+            problems.append(f"block {anchor['block_number']}, tx {anchor['tx_hash']}: {exc.message}")
+            continue
+        taken.append((receipt, state))
+    archive.keep(taken)
+    return len(taken), problems
 
 
 def capture_store(backend: Backend) -> tuple[int, list[str]]:

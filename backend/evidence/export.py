@@ -21,9 +21,10 @@ from backend.core.jsontext import parse_json
 from backend.core.pointer import resolve_pointer
 from backend.errors import InputError, VerificationError
 from backend.evidence import certificate
-from backend.evidence.capture import ProofArchive, proof_of_receipt, receipt_json
+from backend.evidence.capture import ProofArchive, proof_of_receipt, receipt_json, state_args
 from backend.evidence.check import check_package_bytes
 from backend.evidence.package import PackedNotice, build_package, dossier_name, notice_package_name
+from backend.evidence.proofs import ProofReader
 from backend.service.context import Backend
 from backend.store import EvidenceStore
 
@@ -88,12 +89,20 @@ class EvidenceExporter:
         self.workbench_url = workbench_url
         self.archive = ProofArchive(store)
         self._rpc: RpcClient | None = None
+        self._reader: ProofReader | None = None
 
     @property
     def rpc(self) -> RpcClient:
         if self._rpc is None:
             self._rpc = RpcClient(self.backend.w3)
         return self._rpc
+
+    @property
+    def reader(self) -> ProofReader:
+        """One reader per export: a dossier's notices share their blocks' reads."""
+        if self._reader is None:
+            self._reader = ProofReader(self.rpc)
+        return self._reader
 
     # ---------------------------------------------------------------- gathering
 
@@ -108,13 +117,13 @@ class EvidenceExporter:
         return found
 
     def proof(self, receipt: dict[str, Any]) -> Any:
-        """The anchor's proof material: as captured when the block was fresh, else from the node now."""
-        kept = self.archive.get(receipt)
-        if kept is not None:
-            return kept
-        fresh = proof_of_receipt(self.rpc, receipt)
-        self.archive.keep([(receipt, fresh)])
-        return fresh
+        """The anchor's proof material from the node, with its state proof as taken when the block
+        was fresh (asked of the node now, and kept, when it was not taken then)."""
+        kept = self.archive.state(receipt)
+        proof = proof_of_receipt(self.reader, receipt, state=kept)
+        if kept is None:
+            self.archive.keep([(receipt, self.reader.state(*state_args(receipt)))])
+        return proof
 
     def stored_notice(self, digest: bytes) -> PackedNotice:
         """A notice anchored from this store, by digest: its exact bytes, receipt and proofs."""

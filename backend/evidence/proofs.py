@@ -258,12 +258,20 @@ class ProofReader:
             )
         return self._tries[(block_hash, tx_index)]
 
-    def _state(self, ledger: str, number: int, signer: str, agency: int) -> dict[str, Any]:
+    def state(self, ledger: str, number: int, signer: str, agency: int) -> dict[str, Any]:
+        """The node's ``eth_getProof`` of the seal key's and the agency name's slots at block
+        ``number`` (or the answer kept earlier with :meth:`remember_state`)."""
         key = (ledger.lower(), number, f"{signer.lower()}/{agency}")
         if key not in self._states:
             slots = ["0x" + key_slot(signer).hex(), "0x" + agency_name_slot(agency).hex()]
             self._states[key] = _call(self.rpc, "eth_getProof", [ledger, slots, hex(number)])
         return self._states[key]
+
+    def remember_state(
+        self, ledger: str, number: int, signer: str, agency: int, state: dict[str, Any]
+    ) -> None:
+        """Use ``state`` (an ``eth_getProof`` answer taken while the block was fresh) for that key."""
+        self._states[(ledger.lower(), number, f"{signer.lower()}/{agency}")] = state
 
     def anchor(
         self, *, ledger: str, tx_hash: str, block_hash: str, log_index: int, signer: str, agency: int
@@ -280,7 +288,7 @@ class ProofReader:
         if len(positions) != 1 or str(logs[positions[0]]["address"]).lower() != ledger.lower():
             raise ProofUnavailableError(f"transaction {tx_hash} has no ledger log with index {log_index}")
         transaction_nodes, receipt_nodes = self._tx_proofs(block_hash, tx_index)
-        account = self._state(ledger, number, signer, agency)
+        account = self.state(ledger, number, signer, agency)
         state_nodes: dict[str, bytes] = {}
         for node in [*account["accountProof"], *(n for s in account["storageProof"] for n in s["proof"])]:
             state_nodes.setdefault(str(node).lower(), _bytes(node))

@@ -14,13 +14,13 @@ from backend.store.documents import DocumentRow, DocumentStore, NoticeRow
 from backend.store.engine import Base
 from backend.store.manifests import BatchMemberRow
 from backend.store.outbox import OutboxRow, OutboxStore, SentTransactionRow
-from backend.store.proofs import AnchorProofRow, ProofStore
+from backend.store.proofs import ProofStore, StateProofRow
 from backend.store.receipts import ReceiptRow, ReceiptStore
 from backend.store.tokens import ApiTokenRow, TokenStore
 
 
 class EvidenceStore(DocumentStore, OutboxStore, ReceiptStore, TokenStore, ProofStore):
-    """Documents, notices, outbox, receipts, tokens, anchor proofs and batch manifests behind one
+    """Documents, notices, outbox, receipts, tokens, state proofs and batch manifests behind one
     SQLAlchemy engine.
 
     Batch manifests are read and written through ``manifests.ManifestStore``.
@@ -34,5 +34,5 @@ class EvidenceStore(DocumentStore, OutboxStore, ReceiptStore, TokenStore, ProofS
         ReceiptRow,
         ApiTokenRow,
         BatchMemberRow,
-        AnchorProofRow,
+        StateProofRow,
     )

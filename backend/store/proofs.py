@@ -1,9 +1,11 @@
-"""Anchor proofs: the proof material of each anchor, taken while its block was fresh.
+"""State proofs: what proves a seal key's standing at an anchor's block, taken while it was fresh.
 
 A node answers ``eth_getProof`` only for the states it still holds, so the storage proof an
-evidence package needs is taken soon after anchoring and kept here, keyed by the anchor
-(block hash, transaction hash, log index). The body is the JSON of
-``backend.evidence.proofs.AnchorProof``; the store does not read inside it.
+evidence package needs (that the signer was a seal key of its agency at the anchor's block)
+is taken soon after anchoring and kept here, keyed by (block hash, ledger, signer and
+agency). The body is the node's ``eth_getProof`` answer as JSON; the store does not read
+inside it. Headers, transactions and receipts stay available on the node, and are read when
+a package is exported.
 """
 
 from __future__ import annotations
@@ -15,45 +17,43 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.store.engine import Base, Database
 
-AnchorKey = tuple[str, str, str]
-"""(block hash, transaction hash, log index), hashes in lower case."""
+StateKey = tuple[str, str, str]
+"""(block hash, ledger address, "signer/agency"), in lower case."""
 
 
-class AnchorProofRow(Base):
-    """The proof material of one anchor."""
+class StateProofRow(Base):
+    """The ``eth_getProof`` answer for one seal key at one block."""
 
-    __tablename__ = "evidence_anchor_proofs"
+    __tablename__ = "evidence_state_proofs"
     block_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
-    tx_hash: Mapped[str] = mapped_column(String(66), primary_key=True)
-    log_index: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ledger: Mapped[str] = mapped_column(String(42), primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
     body: Mapped[str] = mapped_column(Text)
 
 
 class ProofStore(Database):
-    """The anchor proofs of an evidence store."""
+    """The state proofs of an evidence store."""
 
-    def anchor_proof(self, key: AnchorKey) -> str | None:
-        """The kept proof body (JSON text) of the anchor ``key``, if any."""
+    def state_proof(self, key: StateKey) -> str | None:
+        """The kept ``eth_getProof`` answer (JSON text) for ``key``, if any."""
         with self.session() as session:
-            row = session.get(AnchorProofRow, key)
+            row = session.get(StateProofRow, key)
             return None if row is None else row.body
 
-    def anchor_proof_keys(self) -> set[AnchorKey]:
-        """The anchors whose proof material is kept."""
-        query = select(AnchorProofRow.block_hash, AnchorProofRow.tx_hash, AnchorProofRow.log_index)
+    def state_proof_keys(self) -> set[StateKey]:
+        """The keys whose state proof is kept."""
+        query = select(StateProofRow.block_hash, StateProofRow.ledger, StateProofRow.key)
         with self.session() as session:
             return {(str(a), str(b), str(c)) for a, b, c in session.execute(query)}
 
-    def keep_anchor_proofs(self, proofs: Sequence[tuple[AnchorKey, str]]) -> None:
-        """Keep proof bodies by anchor; an anchor already kept keeps its first body."""
-        if not proofs:
-            return
-        known = self.anchor_proof_keys()
+    def keep_state_proofs(self, proofs: Sequence[tuple[StateKey, str]]) -> None:
+        """Keep state proofs by key; a key already kept keeps its first body."""
+        known = self.state_proof_keys()
         rows = [
-            {"block_hash": k[0], "tx_hash": k[1], "log_index": k[2], "body": body}
+            {"block_hash": k[0], "ledger": k[1], "key": k[2], "body": body}
             for k, body in dict(proofs).items()
             if k not in known
         ]
         if rows:
             with self.session() as session:
-                session.execute(insert(AnchorProofRow), rows)
+                session.execute(insert(StateProofRow), rows)

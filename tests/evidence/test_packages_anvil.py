@@ -1,7 +1,7 @@
 """Evidence packages end to end on a managed Anvil, with real published releases.
 
 One devnet for the module: real Paraguay releases anchored one by one, real Jalisco
-releases anchored as a Merkle batch, an evidence document; the proof material captured;
+releases anchored as a Merkle batch, an evidence document; the state proofs taken by anchoring;
 the devnet stopped and started again from its saved state; then packages exported for
 a single notice, a batch member and a whole process. Both checkers (``evidence check``
 and the standalone ``verify_evidence.py`` under a bare interpreter) must prove every
@@ -66,7 +66,7 @@ def home(tmp_path_factory: pytest.TempPathFactory, ocds_real: Path) -> Iterator[
     batch = run_cli(home, "anchor", "--agency", BATCH_AGENCY, "--batch", str(ocds_real / "mexico-jalisco"))
     assert batch.returncode in (0, 2) and "anchored" in batch.stdout, batch.stdout + batch.stderr
     # Anchoring took the proof material while the blocks were fresh: nothing is left to capture.
-    assert "captured the proof material of 0 anchors" in ok(run_cli(home, "evidence", "capture")).stdout
+    assert "took 0 state proofs" in ok(run_cli(home, "evidence", "capture")).stdout
     # The devnet restarts from its saved state: its past states are gone, the packages must not be.
     ok(run_cli(home, "devnet", "stop"))
     ok(run_cli(home, "devnet", "start"))
