@@ -142,7 +142,10 @@ class OutboxRunner:
             return
         from backend.evidence.capture import keep_proofs_of
 
-        for problem in keep_proofs_of(self.store, self.relayer.rpc, self.report.receipts.values()):
+        # One state proof serves every anchor of a block by one seal key: one receipt each asks for it.
+        receipts = self.report.receipts.values()
+        one_each = {(r.anchor.block_hash, r.signer, r.agency): r for r in receipts}
+        for problem in keep_proofs_of(self.store, self.relayer.rpc, one_each.values()):
             log.info("%s (run 'tenderledger evidence capture' later to try again)", problem)
 
     def _drain(self, queue: deque[Group], inflight: list[Flight[Group]]) -> None:

@@ -49,9 +49,21 @@ class RunReport:
     refusals: dict[str, tuple[str, str]] = field(default_factory=dict)  # digest hex -> (error, name)
 
 
+_WORK_CACHE: dict[int, tuple[object, Work]] = {}
+_WORK_CACHE_SIZE = 65_536
+
+
 def work(entry: OutboxEntry) -> Work:
-    """The typed work item an outbox entry carries."""
-    return work_of(entry.kind, entry.payload)
+    """The typed work item an outbox entry carries (read once per payload: a run asks often)."""
+    payload = entry.payload
+    found = _WORK_CACHE.get(id(payload))
+    if found is not None and found[0] is payload:
+        return found[1]
+    item = work_of(entry.kind, payload)
+    if len(_WORK_CACHE) >= _WORK_CACHE_SIZE:
+        _WORK_CACHE.clear()
+    _WORK_CACHE[id(payload)] = (payload, item)  # the payload is held, so its id is not reused
+    return item
 
 
 def first_member(entry: OutboxEntry) -> str:
@@ -194,18 +206,34 @@ class Settlement:
     # ---------------------------------------------------------------- receipts of a mined transaction
 
     def settle_mined(self, mined: Iterable[tuple[Flight[list[OutboxEntry]], dict[str, Any]]]) -> None:
-        """Receipts for mined groups, read from the events of their transaction receipts."""
+        """Receipts for mined groups, read from the events of their transaction receipts; the
+        notices' receipts of all the groups stored in one commit."""
+        done: list[tuple[OutboxEntry, Receipt]] = []
+        skipped: list[OutboxEntry] = []
         for flight, tx_receipt in mined:
             if isinstance(work(flight.work[0]), BatchWork):
                 self._settle_batch(flight, tx_receipt)
             else:
-                self._settle_notices(flight, tx_receipt)
+                skipped.extend(self._notices_of(flight, tx_receipt, done))
+        self.finish(done)
+        self.report.anchored += len(done)
+        self.report.anchored_subjects.update(e.subject for e, _ in done)
+        self.progress(len(done))
+        # Exact duplicates skipped by anchorNotices were anchored earlier: receipts from events.
+        if skipped:
+            self.already(self.from_events(skipped))
 
-    def _settle_notices(self, flight: Flight[list[OutboxEntry]], tx_receipt: dict[str, Any]) -> None:
+    def _notices_of(
+        self,
+        flight: Flight[list[OutboxEntry]],
+        tx_receipt: dict[str, Any],
+        done: list[tuple[OutboxEntry, Receipt]],
+    ) -> list[OutboxEntry]:
+        """Receipts, added to ``done``, for the notices a mined group anchored; returns the entries
+        of the group it did not anchor."""
         by_key: dict[bytes, list[OutboxEntry]] = {}
         for entry in flight.work:
             by_key.setdefault(notice_key(entry.ocid, entry.release_id), []).append(entry)
-        done: list[tuple[OutboxEntry, Receipt]] = []
         anchored: set[int] = set()
         for raw in logs.logs_of(tx_receipt["logs"], logs.TOPIC_NOTICE_ANCHORED, self.relayer.contract):
             event = logs.decode_notice_anchored(raw)
@@ -225,14 +253,7 @@ class Settlement:
                 self.relayer.note_block_time(tx_receipt["blockHash"], int(raw["blockTimestamp"], 16))
             done.append((own, self._notice_receipt(own, event, seal=work(own).seal)))
             anchored.add(own.id)
-        self.finish(done)
-        self.report.anchored += len(done)
-        self.report.anchored_subjects.update(e.subject for e, _ in done)
-        self.progress(len(done))
-        # Exact duplicates skipped by anchorNotices were anchored earlier: receipts from events.
-        skipped = [e for e in flight.work if e.id not in anchored]
-        if skipped:
-            self.already(self.from_events(skipped))
+        return [e for e in flight.work if e.id not in anchored]
 
     def _settle_batch(self, flight: Flight[list[OutboxEntry]], tx_receipt: dict[str, Any]) -> None:
         entry = flight.work[0]
