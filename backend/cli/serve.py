@@ -61,7 +61,7 @@ def serve(
     public: Annotated[bool, typer.Option("--public", help="Allow an interface other than loopback")] = False,
     rpc_url: RpcUrlOption = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs) until interrupted."""
+    """Serve the workbench at / and the REST API (OpenAPI at /docs) until interrupted."""
     settings = settings_of(ctx, rpc_url=rpc_url)
     overrides: dict[str, object] = {}
     if host is not None:

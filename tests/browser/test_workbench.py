@@ -295,8 +295,12 @@ def test_search_finds_a_process_by_buyer(page: Any, ledger: Ledger) -> None:
     page.wait_for_selector("ul.hits li")
     page.fill("#search", buyer)
     page.get_by_role("button", name="Search").click()
+    # Wait for the new list: non-empty (an empty list while it is redrawn would pass "every").
     page.wait_for_function(
-        "buyer => [...document.querySelectorAll('ul.hits li')].every(li => li.textContent.includes(buyer))",
+        """buyer => {
+            const items = [...document.querySelectorAll('ul.hits li')];
+            return items.length > 0 && items.every(li => li.textContent.includes(buyer));
+        }""",
         arg=buyer,
     )
     assert hit["ocid"] in page.locator("ul.hits li a").all_inner_texts()
