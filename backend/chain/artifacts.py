@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from backend.core.hashing import keccak256
-from backend.errors import ConfigurationError
+from backend.errors import ConfigurationError, DeploymentMismatchError
 
 LEDGER = "NoticeLedger"
 ARTIFACT_FORMAT = "tenderledger-artifact/1"
@@ -71,3 +71,37 @@ def load_artifact(name: str = LEDGER) -> ContractArtifact:
         compiler_version=data["compiler"]["version"],
         source_hash=data["sourceHash"],
     )
+
+
+def check_deployed_code(
+    artifact: ContractArtifact,
+    *,
+    chain_id: int,
+    address: str,
+    code: bytes,
+    expected_chain_id: int,
+    expected_code_hash: str,
+) -> None:
+    """Refuse a chain id or deployed code that does not match the deployment file and ``artifact``:
+    the one check, whether the chain is read through web3 or raw JSON-RPC."""
+    if chain_id != expected_chain_id:
+        raise DeploymentMismatchError(
+            f"chain id {chain_id} does not match the deployment file ({expected_chain_id})",
+            hint="point --rpc-url at the chain the ledger was deployed to, or deploy again",
+        )
+    if not code:
+        raise DeploymentMismatchError(
+            f"no contract at {address} on chain {chain_id}",
+            hint="the chain was reset or is another one: run 'tenderledger deploy' again",
+        )
+    found = masked_code_hash(code, artifact.immutable_ranges)
+    if found != expected_code_hash:
+        raise DeploymentMismatchError(
+            f"code at {address} differs from the deployment file (code hash {found})",
+            hint="this is not the ledger that was deployed; do not trust answers from it",
+        )
+    if found != artifact.code_hash:
+        raise DeploymentMismatchError(
+            f"code at {address} differs from this version's NoticeLedger artifact",
+            hint="the ledger was deployed from another version of the contract",
+        )

@@ -12,7 +12,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from backend.chain import logs
-from backend.chain.artifacts import ContractArtifact, load_artifact, masked_code_hash
+from backend.chain.artifacts import ContractArtifact, check_deployed_code, load_artifact, masked_code_hash
 from backend.chain.deployment import Deployment
 from backend.chain.logs import BatchEvent, PrefixReservation, SealKeyEvent
 from backend.chain.revert import revert_exceptions
@@ -110,27 +110,14 @@ class Ledger:
                 f"cannot reach the chain ({type(exc).__name__})",
                 hint="is the devnet running? 'tenderledger devnet status'",
             ) from exc
-        if chain_id != self.deployment.chain_id:
-            raise DeploymentMismatchError(
-                f"chain id {chain_id} does not match the deployment file ({self.deployment.chain_id})",
-                hint="point --rpc-url at the chain the ledger was deployed to, or deploy again",
-            )
-        if not code:
-            raise DeploymentMismatchError(
-                f"no contract at {self.address} on chain {chain_id}",
-                hint="the chain was reset or is another one: run 'tenderledger deploy' again",
-            )
-        found = masked_code_hash(code, self.artifact.immutable_ranges)
-        if found != self.deployment.code_hash:
-            raise DeploymentMismatchError(
-                f"code at {self.address} differs from the deployment file (code hash {found})",
-                hint="this is not the ledger that was deployed; do not trust answers from it",
-            )
-        if found != self.artifact.code_hash:
-            raise DeploymentMismatchError(
-                f"code at {self.address} differs from this version's NoticeLedger artifact",
-                hint="the ledger was deployed from another version of the contract",
-            )
+        check_deployed_code(
+            self.artifact,
+            chain_id=chain_id,
+            address=self.address,
+            code=code,
+            expected_chain_id=self.deployment.chain_id,
+            expected_code_hash=self.deployment.code_hash,
+        )
 
     # ---------------------------------------------------------------- reads
 

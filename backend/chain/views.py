@@ -16,7 +16,7 @@ from typing import Any
 import requests
 
 from backend.chain import calldata, logs
-from backend.chain.artifacts import ContractArtifact, load_artifact, masked_code_hash
+from backend.chain.artifacts import ContractArtifact, check_deployed_code, load_artifact
 from backend.chain.deployment import Deployment
 from backend.chain.logs import BatchEvent, PrefixReservation, SealKeyEvent
 from backend.chain.rpc import RpcClient, RpcError
@@ -33,7 +33,7 @@ from backend.core.records import (
     tenures_from_events,
 )
 from backend.core.seal import to_checksum_address
-from backend.errors import DeploymentMismatchError, NetworkError
+from backend.errors import NetworkError
 
 LOG_CHUNK_BLOCKS = 10_000  # blocks per eth_getLogs query, as Ledger asks
 LOOKUP_CHUNK = 256  # keys per recordsByKey call
@@ -78,27 +78,14 @@ class LedgerViews:
             raise NetworkError(f"the chain refused a request: {exc.rpc_message}") from exc
         chain_id = int(chain_id_hex, 16)
         code = unhex(code_hex or "0x")
-        if chain_id != self.deployment.chain_id:
-            raise DeploymentMismatchError(
-                f"chain id {chain_id} does not match the deployment file ({self.deployment.chain_id})",
-                hint="point --rpc-url at the chain the ledger was deployed to, or deploy again",
-            )
-        if not code:
-            raise DeploymentMismatchError(
-                f"no contract at {self.address} on chain {chain_id}",
-                hint="the chain was reset or is another one: run 'tenderledger deploy' again",
-            )
-        found = masked_code_hash(code, self.artifact.immutable_ranges)
-        if found != self.deployment.code_hash:
-            raise DeploymentMismatchError(
-                f"code at {self.address} differs from the deployment file (code hash {found})",
-                hint="this is not the ledger that was deployed; do not trust answers from it",
-            )
-        if found != self.artifact.code_hash:
-            raise DeploymentMismatchError(
-                f"code at {self.address} differs from this version's NoticeLedger artifact",
-                hint="the ledger was deployed from another version of the contract",
-            )
+        check_deployed_code(
+            self.artifact,
+            chain_id=chain_id,
+            address=self.address,
+            code=code,
+            expected_chain_id=self.deployment.chain_id,
+            expected_code_hash=self.deployment.code_hash,
+        )
 
     # ---------------------------------------------------------------- requests
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.chain import logs
-from backend.chain.reader import LedgerReader
 from backend.chain.relayer import Flight, Relayer
+from backend.chain.views import LedgerViews
 from backend.core.merkle import member_tree
 from backend.core.receipt import AnchorPoint, BatchMembership, Receipt, build_receipt, hex32, unhex
 from backend.core.records import AnchoredEvent
@@ -78,7 +78,8 @@ class Settlement:
         self.store = backend.store
         self.ledger = backend.ledger
         self.relayer = relayer
-        self.reader = LedgerReader(self.ledger, relayer.rpc)
+        # The ledger was checked when it was opened: its views over the relayer's client need not be.
+        self.reader = LedgerViews(relayer.rpc, self.ledger.deployment, check=False)
         self.final = backend.settings.confirmations <= 1
         self.report = report
         self.progress = progress

@@ -372,21 +372,22 @@ def test_no_deadline_may_fall_after_an_anchored_award(env: LedgerEnv) -> None:
 
 
 def test_raw_reader_matches_the_contract_views_and_web3_events(env: LedgerEnv) -> None:
-    from backend.chain.reader import LedgerReader
+    from backend.chain.rpc import RpcClient
+    from backend.chain.views import LedgerViews
 
     ocid = "ocds-213czf-000-00019"
     anchored = [env.fields(ocid, stage=Stage.PLANNING), env.fields(ocid, stage=Stage.TENDER, deadline=12345)]
     for fields in anchored:
         env.anchor(fields)
-    reader = LedgerReader(env.ledger)
+    reader = LedgerViews(RpcClient(env.ledger.w3), env.ledger.deployment)
     keys = [notice_key(f.ocid, f.release_id) for f in anchored] + [b"\x09" * 32]
     assert reader.records_by_key(keys) == [env.ledger.record_by_key(k) for k in keys]
     assert reader.records_by_digest([f.digest for f in anchored]) == [
         env.ledger.record_by_digest(f.digest) for f in anchored
     ]
     expected = sorted(env.ledger.notice_events(ocid_hash=ocid_hash(ocid)), key=lambda e: e.log_index)
-    by_process = reader.notice_events(position=2, values=[ocid_hash(ocid)])
-    by_key = reader.notice_events(position=1, values=keys)
+    by_process = reader.notice_events_for_processes([ocid_hash(ocid)])
+    by_key = reader.notice_events_for_keys(keys)
     assert sorted(by_process, key=lambda e: (e.block_number, e.log_index)) == sorted(
         expected, key=lambda e: (e.block_number, e.log_index)
     )
