@@ -50,6 +50,17 @@ def audit_codes(backend: Backend) -> set[str]:
     return {str(d.code) for d in StoreAudit(backend.ledger, store).run()}
 
 
+def city_tender_anchored(backend: Backend, tmp_path: Path) -> tuple[dict[str, Any], Path, AnchorService]:
+    """The demo procurement's steps (dated from the chain's clock), and its tender's file, anchored
+    by the city."""
+    now = int(backend.w3.eth.get_block("latest")["timestamp"])
+    steps = scenario.procurement(now)
+    tender = write(tmp_path, "tender.json", steps["tender"])
+    service = AnchorService(backend)
+    assert service.anchor(read_paths([tender]), agency=CITY)[0].outcome is Outcome.ANCHORED
+    return steps, tender, service
+
+
 def altered(release: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(release)
     changed["tender"]["title"] = str(changed["tender"].get("title")) + " (amended by someone else)"
@@ -100,11 +111,7 @@ def test_two_versions_of_one_release_in_two_batches_the_second_is_tampered(
 def test_a_batch_member_in_a_process_of_another_agency_is_a_conflict(
     backend: Backend, tmp_path: Path
 ) -> None:
-    now = int(backend.w3.eth.get_block("latest")["timestamp"])
-    steps = scenario.procurement(now)
-    tender = write(tmp_path, "tender.json", steps["tender"])
-    service = AnchorService(backend)
-    assert service.anchor(read_paths([tender]), agency=CITY)[0].outcome is Outcome.ANCHORED
+    steps, tender, service = city_tender_anchored(backend, tmp_path)
     # Agency B slips an award into A's process inside a batch (the chain enforces no
     # ownership for batch content): it must never verify anchored.
     award = write(tmp_path, "award.json", steps["award"])
@@ -257,11 +264,7 @@ def test_a_deleted_manifest_is_flagged_and_verification_says_what_it_cannot_see(
 def test_another_agencys_cancellation_in_a_batch_neither_supersedes_nor_counts(
     backend: Backend, tmp_path: Path
 ) -> None:
-    now = int(backend.w3.eth.get_block("latest")["timestamp"])
-    steps = scenario.procurement(now)
-    tender = write(tmp_path, "tender.json", steps["tender"])
-    service = AnchorService(backend)
-    assert service.anchor(read_paths([tender]), agency=CITY)[0].outcome is Outcome.ANCHORED
+    steps, tender, service = city_tender_anchored(backend, tmp_path)
     cancellation = copy.deepcopy(steps["tender"])
     cancellation.update(id="VLP-2026-0042-cancellation", tag=["tenderCancellation"])
     cancellation["tender"]["status"] = "cancelled"

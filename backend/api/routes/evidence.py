@@ -7,6 +7,7 @@ The QR code of the certificate opens the workbench of the server that made it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -27,7 +28,12 @@ _ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
 LangQuery = Annotated[str, Query(description=f"Certificate language: {', '.join(LANGUAGES)}")]
 
 
-def _zip(package: ExportedPackage) -> Response:
+def _zip(make: Callable[[], ExportedPackage]) -> Response:
+    """The package ``make`` exports, as an attachment; what the store does not hold is a 404."""
+    try:
+        package = make()
+    except InputError as error:
+        raise ProblemError(problem(404, error.message)) from None
     return Response(
         package.data,
         media_type=ZIP_MEDIA_TYPE,
@@ -57,10 +63,7 @@ def notice_evidence(digest: str, request: Request, backend: BackendDep, lang: La
     if wanted is None:
         raise ProblemError(problem(400, "a digest is 32 bytes in hex (64 hex digits, optionally 0x)"))
     exporter = _exporter(request, backend, lang)
-    try:
-        return _zip(exporter.notice_package(exporter.stored_notice(wanted)))
-    except InputError as error:
-        raise ProblemError(problem(404, error.message)) from None
+    return _zip(lambda: exporter.notice_package(exporter.stored_notice(wanted)))
 
 
 @router.get(
@@ -72,7 +75,4 @@ def notice_evidence(digest: str, request: Request, backend: BackendDep, lang: La
 def process_dossier(ocid: str, request: Request, backend: BackendDep, lang: LangQuery = "en") -> Response:
     """``dossier-<ocid>.zip``: every notice and evidence document of the process, timeline and red flags."""
     exporter = _exporter(request, backend, lang)
-    try:
-        return _zip(exporter.dossier(ocid))
-    except InputError as error:
-        raise ProblemError(problem(404, error.message)) from None
+    return _zip(lambda: exporter.dossier(ocid))

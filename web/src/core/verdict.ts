@@ -397,15 +397,15 @@ interface JudgeInput {
 }
 
 /** ``judge``, step by step, as in backend/core/verdict.py. */
-export async function judge(notice: NoticeFacts, input: JudgeInput): Promise<Verdict> {
-  const { names, owner } = input;
-  const verdict: Verdict = {
+/** A verdict on ``notice`` with nothing found yet: the start of every judgement. */
+export function blankVerdict(notice: NoticeFacts, status: Status, stage: string, notes: Note[]): Verdict {
+  return {
     file: notice.file,
     ocid: notice.ocid,
     releaseId: notice.releaseId,
     digest: notice.digest as Hex,
-    status: "not_anchored",
-    stage: stageTag(notice.stage),
+    status,
+    stage,
     agencyId: null,
     agency: null,
     signer: null,
@@ -416,9 +416,14 @@ export async function judge(notice: NoticeFacts, input: JudgeInput): Promise<Ver
     batchRoot: null,
     supersededBy: [],
     anchoredDigest: null,
-    notes: [...input.notes],
+    notes,
     release: notice.release,
   };
+}
+
+export async function judge(notice: NoticeFacts, input: JudgeInput): Promise<Verdict> {
+  const { names, owner } = input;
+  const verdict = blankVerdict(notice, "not_anchored", stageTag(notice.stage), [...input.notes]);
 
   // 1. Nothing anchored under this (ocid, release id): not anchored.
   if (!input.anchors.length) return verdict;

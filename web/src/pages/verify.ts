@@ -2,11 +2,10 @@
  * The auditor's page: drop files, a folder or pasted JSON; every notice gets its verdict,
  * computed here in the browser against the chain.
  */
-import type { Hex } from "viem";
 import { h, clear, append, timeEl, shortHex } from "../dom";
 import { t, formatNumber } from "../i18n";
 import { readFile, type NoticeFacts } from "../core/notices";
-import { Verifier, changedPointers, type Verdict, PASSING } from "../core/verdict";
+import { Verifier, blankVerdict, changedPointers, type Verdict, PASSING } from "../core/verdict";
 import { batchManifest, sampleBytes, sampleFiles, storedOriginal } from "../api";
 import { openLedger } from "../connection";
 import { decodeUtf8, isObject, parseStrictJson, type Json } from "../core/json";
@@ -228,26 +227,7 @@ export function renderVerify(main: HTMLElement): void {
 }
 
 function unchecked(notice: NoticeFacts, reason: string): Verdict {
-  return {
-    file: notice.file,
-    ocid: notice.ocid,
-    releaseId: notice.releaseId,
-    digest: notice.digest as Hex,
-    status: "unknown",
-    stage: "",
-    agencyId: null,
-    agency: null,
-    signer: null,
-    blockNumber: null,
-    blockTimestamp: null,
-    txHash: null,
-    logIndex: null,
-    batchRoot: null,
-    supersededBy: [],
-    anchoredDigest: null,
-    notes: [{ key: "note.notChecked", params: { reason } }],
-    release: notice.release,
-  };
+  return blankVerdict(notice, "unknown", "", [{ key: "note.notChecked", params: { reason } }]);
 }
 
 function noteText(note: { key: string; params?: Record<string, string | number> }): string {
